@@ -1,0 +1,111 @@
+"""Rendered outputs kept as bytes, with their validators and compressed bodies.
+
+A :class:`Prepared` response is computed once per content version and time window: it stays
+valid from the instant its output last changed until the next scheduled change (an embargo
+lifting, an age label turning over). Requests only pick a representation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import brotli
+
+from .core import Output, Smcfeed
+
+#: Content codings we can send, best first.
+ENCODINGS = ("br", "gzip")
+
+
+class Prepared:
+    """One output with everything a response needs, compressed on first demand."""
+
+    __slots__ = ("_lock", "_bodies", "etag", "expires", "last_modified", "media_type", "output")
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.media_type = output.media_type
+        self.expires = output.expires
+        digest = hashlib.blake2b(output.body, digest_size=12).hexdigest()
+        #: Strong validator of the identity body; codings append a suffix.
+        self.etag = digest
+        self.last_modified = format_datetime(output.last_modified.astimezone(UTC), usegmt=True)
+        self._bodies: dict[str, bytes] = {"identity": output.body}
+        self._lock = threading.Lock()
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.output.last_modified <= now and (self.expires is None or now < self.expires)
+
+    def body(self, coding: str) -> bytes:
+        """The body in ``coding`` (``identity``, ``gzip`` or ``br``)."""
+        found = self._bodies.get(coding)
+        if found is None:
+            with self._lock:
+                found = self._bodies.get(coding)
+                if found is None:
+                    found = _compress(self._bodies["identity"], coding)
+                    self._bodies[coding] = found
+        return found
+
+    def etag_for(self, coding: str) -> str:
+        return f'"{self.etag}"' if coding == "identity" else f'"{self.etag}-{coding}"'
+
+
+def _compress(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body, compresslevel=9, mtime=0)
+    if coding == "br":
+        return bytes(brotli.compress(body, quality=9))
+    raise ValueError(coding)
+
+
+class ResponseCache:
+    """Prepared responses for one catalogue, by path and page, bounded in number."""
+
+    def __init__(self, service: Smcfeed, max_entries: int = 4096) -> None:
+        self.service = service
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
+        self._pinned: set[tuple[str, str | None]] = set()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, page: str | None, now: datetime) -> Prepared:
+        """The response at ``path`` as of ``now``: from the cache, or rendered and kept."""
+        key = (path, page)
+        entry = self._entries.get(key)
+        if entry is not None and entry.valid_at(now):
+            return entry
+        entry = Prepared(self.service.get(path, page, now))
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            excess = len(self._entries) - self.max_entries
+            if excess > 0:
+                unpinned = (k for k in self._entries if k not in self._pinned)
+                for oldest in [k for _, k in zip(range(excess), unpinned, strict=False)]:
+                    del self._entries[oldest]
+        return entry
+
+    def warm(self, paths: Iterable[str], now: datetime, pin: bool = True) -> int:
+        """Render ``paths`` ahead of requests (page 1); pinned ones are never evicted."""
+        count = 0
+        for path in paths:
+            self.get(path, None, now)
+            if pin:
+                self._pinned.add((path, None))
+            count += 1
+        return count
+
+    def next_expiry(self) -> datetime | None:
+        """The soonest instant at which a kept response goes stale."""
+        return min((e.expires for e in self._entries.values() if e.expires), default=None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+

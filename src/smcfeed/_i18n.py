@@ -1,0 +1,75 @@
+"""Every fixed text smcfeed prints, in each language it knows (English is the fallback)."""
+
+from __future__ import annotations
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "age.year.one": "This article is 1 year old",
+        "age.year.many": "This article is {n} years old",
+        "age.month.one": "This article is 1 month old",
+        "age.month.many": "This article is {n} months old",
+        "conflicts.none": "The author has declared no conflicts of interest",
+        "conflicts.not_responded": (
+            "The author has not responded to our request to declare conflicts of interest"
+        ),
+        "conflicts.label": "Conflicts of interest: {text}",
+        "reactions": "Expert reactions",
+        "study": "Study",
+        "via": "Gathered by {via}",
+        "translated_from": "Translated from {language}",
+        "read_in": "Read in {language}",
+        "feeds": "Feeds",
+        "all": "All articles",
+        "topics": "Topics",
+        "types": "Types",
+        "experts": "Experts",
+        "page": "page {n}",
+    },
+    "es": {
+        "age.year.one": "Este artículo tiene 1 año",
+        "age.year.many": "Este artículo tiene {n} años",
+        "age.month.one": "Este artículo tiene 1 mes",
+        "age.month.many": "Este artículo tiene {n} meses",
+        "conflicts.none": "Declara no tener conflictos de interés",
+        "conflicts.not_responded": (
+            "No ha respondido a nuestra solicitud de declarar conflictos de interés"
+        ),
+        "conflicts.label": "Conflictos de interés: {text}",
+        "reactions": "Reacciones de expertos",
+        "study": "Estudio",
+        "via": "Recogido por {via}",
+        "translated_from": "Traducido del {language}",
+        "read_in": "Leer en {language}",
+        "feeds": "Feeds",
+        "all": "Todos los artículos",
+        "topics": "Temas",
+        "types": "Tipos",
+        "experts": "Expertos",
+        "page": "página {n}",
+    },
+}
+
+_LANGUAGE_NAMES = {
+    "en": {"en": "English", "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese",
+           "it": "Italian", "ca": "Catalan", "nl": "Dutch"},
+    "es": {"en": "inglés", "es": "español", "de": "alemán", "fr": "francés", "pt": "portugués",
+           "it": "italiano", "ca": "catalán", "nl": "neerlandés"},
+}  # fmt: skip
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The text ``key`` in ``lang`` (English when we have no translation), filled in."""
+    template = _TEXTS.get(lang, _TEXTS["en"]).get(key) or _TEXTS["en"][key]
+    return template.format(**values) if values else template
+
+
+def language_name(code: str, lang: str) -> str:
+    """The name of language ``code`` in ``lang``, or the code itself."""
+    return _LANGUAGE_NAMES.get(lang, _LANGUAGE_NAMES["en"]).get(code, code)
+
+
+def conflicts_line(conflicts: str, lang: str) -> str:
+    """The conflict-of-interest line under a quote: fixed wording, or the declaration itself."""
+    if conflicts in ("none", "not_responded"):
+        return text(lang, f"conflicts.{conflicts}")
+    return conflicts

@@ -1,0 +1,84 @@
+"""The content being served, swapped whole when new content has loaded without errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ._cache import ResponseCache
+from ._loader import LoadResult, load_content
+from .catalogue import Catalogue, FeedKey
+from .clock import Clock
+from .core import Smcfeed
+from .exceptions import ContentError
+from .render._view import FILE_NAMES
+
+log = logging.getLogger("smcfeed")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One loaded catalogue with its service and response cache; never changed, only replaced."""
+
+    catalogue: Catalogue
+    service: Smcfeed
+    cache: ResponseCache
+    #: When this content was loaded.
+    loaded_at: datetime
+
+
+def hot_paths(catalogue: Catalogue) -> Iterable[str]:
+    """What aggregators poll most: every language's main feeds, the OPML and the index."""
+    yield "/"
+    yield "/feeds.opml"
+    for lang in catalogue.site.languages:
+        for name in FILE_NAMES.values():
+            yield f"{FeedKey(lang).path}/{name}"
+
+
+def prepare(catalogue: Catalogue, now: datetime, max_entries: int = 4096) -> Snapshot:
+    """Build a snapshot and render its hot responses before anyone can see it."""
+    service = Smcfeed(catalogue)
+    cache = ResponseCache(service, max_entries=max_entries)
+    cache.warm(hot_paths(catalogue), now)
+    return Snapshot(catalogue, service, cache, now)
+
+
+@dataclass
+class ContentState:
+    """What is being served and what the last loads said: the app's only mutable state."""
+
+    root: Path
+    clock: Clock
+    snapshot: Snapshot | None = None
+    #: Errors of the most recent load (empty when it was clean).
+    errors: list[ContentError] = field(default_factory=list)
+    #: When the most recent load finished, and the last one that was swapped in.
+    last_load: datetime | None = None
+    last_good_load: datetime | None = None
+
+    def reload(self) -> bool:
+        """Load the folder again; swap the new content in only if it has no errors.
+
+        On the first load, content with errors is still served (minus the broken files), so a
+        broken file cannot keep the service from starting. Returns whether content was swapped.
+        """
+        result: LoadResult = load_content(self.root)
+        now = self.clock()
+        self.last_load = now
+        self.errors = result.errors
+        for error in result.errors:
+            log.error("%s", error)
+        if result.catalogue is None or (result.errors and self.snapshot is not None):
+            if self.snapshot is not None:
+                log.error("content has errors: still serving the content loaded %s",
+                          self.last_good_load.isoformat() if self.last_good_load else "never")
+            return False
+        self.snapshot = prepare(result.catalogue, now)
+        if not result.errors:
+            self.last_good_load = now
+        log.info("content loaded: %d articles", len(result.catalogue))
+        return True

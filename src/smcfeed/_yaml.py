@@ -1,0 +1,71 @@
+"""YAML reading that remembers on which line each key stands, for error messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+#: Where each key or item stands: a path of keys and indexes -> 1-based line.
+LineMap = dict[tuple[str | int, ...], int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings: our models parse and check them."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class YamlError(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            _walk(value, sub, lines)
+            lines[sub] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), lines)
+
+
+def load(text: str) -> tuple[Any, LineMap]:
+    """Parse one YAML document; return its data and the line of every key and item."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or "is not valid YAML"
+        line = mark.line + 1 if mark else None
+        raise YamlError(_explain(problem), line) from e
+    except yaml.YAMLError as e:
+        raise YamlError(f"is not valid YAML ({e})", None) from e
+    finally:
+        loader.dispose()
+    lines: LineMap = {}
+    _walk(node, (), lines)
+    return data, lines
+
+
+def _explain(problem: str) -> str:
+    hint = ""
+    if "mapping values are not allowed" in problem:
+        hint = " (a value holding ': ' must be put in quotes)"
+    elif re.search(r"found character '\\t'", problem):
+        hint = " (use spaces, not tabs, to indent)"
+    return f"YAML error: {problem}{hint}"

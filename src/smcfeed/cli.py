@@ -1,0 +1,84 @@
+"""The command line: ``smcfeed check``, ``smcfeed serve``. User errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._loader import load_content
+
+
+def _check(args: argparse.Namespace) -> int:
+    result = load_content(args.dir)
+    for error in result.errors:
+        print(error, file=sys.stdout)
+    if result.errors or result.catalogue is None:
+        count = len(result.errors)
+        print(f"{count} error{'s' if count != 1 else ''} in {args.dir}", file=sys.stderr)
+        return 1
+    catalogue = result.catalogue
+    languages = catalogue.site.languages
+    print(
+        f"{len(catalogue)} articles in {len(languages)} language{'s' if len(languages) != 1 else ''}"
+        f" ({', '.join(languages)}), {len(catalogue.topics)} topics, "
+        f"{len(catalogue.experts)} experts: OK"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    content = Path(args.content)
+    if not content.is_dir():
+        print(f"smcfeed: {content}: no such content folder", file=sys.stderr)
+        return 1
+    os.environ["SMCFEED_CONTENT"] = str(content.resolve())
+    os.environ["SMCFEED_WATCH"] = "0" if args.no_watch else "1"
+    uvicorn.run(
+        "smcfeed._asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+        access_log=not args.no_access_log,
+        timeout_graceful_shutdown=10,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="smcfeed", description="Feeds of a science media centre's expert reactions."
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="validate a content folder")
+    check.add_argument("dir", nargs="?", default="content", help="content folder (default: content)")
+    check.set_defaults(run=_check)
+    serve = commands.add_parser("serve", help="serve the feeds over HTTP, reloading on edits")
+    serve.add_argument("--content", default="content", help="content folder (default: content)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
+    serve.add_argument("--no-access-log", action="store_true")
+    serve.set_defaults(run=_serve)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The one exception tree of smcfeed: every error we raise derives from :class:`SmcfeedError`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SmcfeedError(Exception):
+    """Root of every error smcfeed raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ContentError:
+    """One problem in the content folder, worded for an editor."""
+
+    #: Path of the file, relative to the content folder (or the folder itself).
+    path: str
+    #: 1-based line number in that file, when the parser knows it.
+    line: int | None
+    #: What is wrong and how to fix it.
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class ContentInvalid(SmcfeedError):
+    """The content folder has errors; ``errors`` lists every one of them."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} content error(s)")
+
+
+class NotFound(SmcfeedError):
+    """No such feed, article or page (answers as HTTP 404)."""
+
+
+class BadRequest(SmcfeedError):
+    """The request is malformed, e.g. a ``page`` that is not a positive integer (HTTP 400)."""

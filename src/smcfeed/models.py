@@ -1,0 +1,276 @@
+"""The content model: what editors write (validated) and what the rest of smcfeed reads.
+
+Front-matter models (``*Front``) forbid unknown keys, so a typo is an error, not a silent
+omission. Every model is frozen: a loaded catalogue never changes, it is replaced whole.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+LANG_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+
+
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"'{value}' is not an absolute http(s) URL; write it in full, https://…")
+    return value
+
+
+def _doi(value: str) -> str:
+    value = value.strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "doi:"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    if not DOI_RE.match(value):
+        raise ValueError(f"'{value}' is not a DOI; a DOI looks like 10.1038/s41591-022-02017-5")
+    return value
+
+
+def _lang(value: str) -> str:
+    if not LANG_RE.match(value):
+        raise ValueError(f"'{value}' is not a language code such as 'es' or 'en'")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError(f"'{value}' is not a slug: use lowercase letters, digits and hyphens")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"'{value}' is not a timezone name such as 'Europe/Madrid'") from e
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _orcid(value: str) -> str:
+    if not ORCID_RE.match(value):
+        raise ValueError(f"'{value}' is not an ORCID iD such as 0000-0002-1825-0097")
+    return value
+
+
+AbsoluteUrl = Annotated[str, AfterValidator(_absolute_url)]
+Doi = Annotated[str, AfterValidator(_doi)]
+Lang = Annotated[str, AfterValidator(_lang)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Text = Annotated[str, AfterValidator(_not_blank)]
+Orcid = Annotated[str, AfterValidator(_orcid)]
+#: A text in several languages, e.g. ``{"es": "Clima", "en": "Climate"}``.
+Localized = dict[Lang, Text]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class License(_Frozen):
+    #: Short name, e.g. "CC BY 4.0".
+    name: Text
+    #: The licence's deed URL.
+    url: AbsoluteUrl
+    #: The attribution line a republisher must print, per language.
+    attribution: Localized
+
+
+class Site(_Frozen):
+    """``site.yaml``: settings for the whole service."""
+
+    #: Absolute URL this service is reached at; every link we emit is resolved against it.
+    base_url: AbsoluteUrl
+    #: The centre's own website.
+    website: AbsoluteUrl
+    #: IANA timezone in which dates and age labels are reckoned.
+    timezone: Annotated[str, AfterValidator(_timezone)]
+    #: Languages content is published in; each has its own feeds.
+    languages: list[Lang] = Field(min_length=1)
+    #: The language of ``/`` and of anything not otherwise in a language.
+    default_language: Lang
+    #: Title of the service's feeds, per language.
+    title: Localized
+    #: One-sentence description, per language.
+    description: Localized
+    #: The Creative Commons licence everything is published under.
+    license: License
+    #: Content types: slug -> label per language.
+    types: dict[Slug, Localized] = Field(min_length=1)
+    #: Items per feed page.
+    feed_size: int = Field(default=50, ge=1, le=1000)
+    #: Items older than this many days carry an age label.
+    age_label_after_days: int = Field(default=365, ge=1)
+    #: WebSub hubs to announce (may be empty).
+    websub_hubs: list[AbsoluteUrl] = []
+
+    @model_validator(mode="after")
+    def _languages_covered(self) -> Site:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language '{self.default_language}' is not in languages")
+        for name, texts in (
+            ("title", self.title),
+            ("description", self.description),
+            ("license.attribution", self.license.attribution),
+            *((f"types.{slug}", labels) for slug, labels in self.types.items()),
+        ):
+            missing = [lang for lang in self.languages if lang not in texts]
+            if missing:
+                raise ValueError(f"{name} has no text for {', '.join(missing)}")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def root(self) -> str:
+        """``base_url`` without a trailing slash."""
+        return self.base_url.rstrip("/")
+
+
+class Expert(_Frozen):
+    """``experts/<id>.yaml``: one person who is quoted."""
+
+    #: Full name as printed.
+    name: Text
+    #: Position, per language.
+    role: Localized
+    #: Organisation they speak from.
+    organisation: Text
+    #: Their page (optional).
+    url: AbsoluteUrl | None = None
+    #: ORCID iD (optional).
+    orcid: Orcid | None = None
+
+
+class Study(_Frozen):
+    """The study an article reacts to."""
+
+    #: Title of the paper.
+    title: Text
+    #: Journal (or preprint server) it appears in.
+    journal: Text | None = None
+    #: DOI, without the resolver prefix.
+    doi: Doi | None = None
+    #: Link to the paper, when not (only) a DOI.
+    url: AbsoluteUrl | None = None
+    #: When the paper was published.
+    published: AwareDatetime | None = None
+
+
+#: What an expert declared: nothing to declare, no answer, or the declaration itself.
+Conflicts = Literal["none", "not_responded"] | Text
+
+
+class ReactionFront(_Frozen):
+    """One expert's quote, as written in an article's front matter."""
+
+    #: The id of a file in ``experts/``.
+    expert: Slug
+    #: The quote, in Markdown; may hold question headings.
+    quote: Text
+    #: ``none``, ``not_responded``, or the text of the declaration.
+    conflicts: Conflicts
+    #: Language the quote was translated from, when it was.
+    translated_from: Lang | None = None
+    #: Who gathered the quote, e.g. a sister centre in another country.
+    via: Text | None = None
+
+
+class ArticleFront(_Frozen):
+    """The front matter of an article file."""
+
+    #: One of the types in site.yaml.
+    type: Slug
+    #: Headline.
+    title: Text
+    #: Publication instant; in the future, an embargo.
+    published: AwareDatetime
+    #: Last significant update (optional, not before ``published``).
+    updated: AwareDatetime | None = None
+    #: Slugs from topics.yaml.
+    topics: list[Slug] = Field(min_length=1)
+    #: One paragraph of plain text.
+    summary: Text
+    #: The article's page on the centre's website.
+    source_url: AbsoluteUrl | None = None
+    #: A picture for the item.
+    image: AbsoluteUrl | None = None
+    #: The study reacted to.
+    study: Study | None = None
+    #: Experts' quotes.
+    reactions: list[ReactionFront] = []
+
+
+class Reaction(_Frozen):
+    """A reaction ready to render: the front matter plus its expert and HTML."""
+
+    #: Expert id.
+    expert_id: str
+    #: The expert's record.
+    expert: Expert
+    #: The quote as written (Markdown).
+    quote: str
+    #: The quote rendered to sanitised HTML.
+    quote_html: str
+    #: ``none``, ``not_responded`` or the declaration text.
+    conflicts: str
+    #: Language the quote was translated from.
+    translated_from: str | None
+    #: Who gathered the quote.
+    via: str | None
+
+
+class Article(_Frozen):
+    """One article in one language, validated and rendered."""
+
+    #: File name stem shared by translations.
+    slug: str
+    #: Language code of this version.
+    lang: str
+    #: Path relative to the content folder.
+    path: str
+    #: Content type slug.
+    type: str
+    #: Headline.
+    title: str
+    #: Publication instant (an embargo while in the future).
+    published: datetime
+    #: Last update, if any.
+    updated: datetime | None
+    #: Topic slugs.
+    topics: tuple[str, ...]
+    #: Plain-text summary.
+    summary: str
+    #: Page on the centre's website.
+    source_url: str | None
+    #: Picture URL.
+    image: str | None
+    #: The study reacted to.
+    study: Study | None
+    #: Expert quotes, in the editor's order.
+    reactions: tuple[Reaction, ...]
+    #: The body rendered to sanitised HTML with absolute URLs.
+    body_html: str
+
+    @property
+    def modified(self) -> datetime:
+        """When the article last changed: ``updated`` or else ``published``."""
+        return self.updated or self.published
