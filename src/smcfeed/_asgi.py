@@ -9,4 +9,6 @@ from .app import create_app
 app = create_app(
     os.environ.get("SMCFEED_CONTENT", "content"),
     watch=os.environ.get("SMCFEED_WATCH", "1") == "1",
+    base_url=os.environ.get("SMCFEED_BASE_URL") or None,
+    max_age=int(os.environ.get("SMCFEED_MAX_AGE", "300")),
 )

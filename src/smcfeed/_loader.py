@@ -196,8 +196,11 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def load_content(root: Path | str) -> LoadResult:
-    """Load and check a content folder. Never raises for anything the folder holds."""
+def load_content(root: Path | str, base_url: str | None = None) -> LoadResult:
+    """Load and check a content folder. Never raises for anything the folder holds.
+
+    ``base_url`` overrides site.yaml's, e.g. to serve the content on localhost.
+    """
     root = Path(root)
     out = _Collector(root)
     if not root.exists():
@@ -208,6 +211,8 @@ def load_content(root: Path | str) -> LoadResult:
         return LoadResult(None, out.errors)
 
     site = _load_site(out, root / "site.yaml")
+    if site is not None and base_url:
+        site = site.model_copy(update={"base_url": base_url.rstrip("/")})
     languages = site.languages if site else []
     topics = _load_localized_map(out, root / "topics.yaml", languages)
     experts = _load_experts(out, root / "experts", languages)

@@ -53,6 +53,8 @@ class ContentState:
 
     root: Path
     clock: Clock
+    #: Overrides site.yaml's base_url (e.g. for serving on localhost).
+    base_url: str | None = None
     snapshot: Snapshot | None = None
     #: Errors of the most recent load (empty when it was clean).
     errors: list[ContentError] = field(default_factory=list)
@@ -66,7 +68,7 @@ class ContentState:
         On the first load, content with errors is still served (minus the broken files), so a
         broken file cannot keep the service from starting. Returns whether content was swapped.
         """
-        result: LoadResult = load_content(self.root)
+        result: LoadResult = load_content(self.root, self.base_url)
         now = self.clock()
         self.last_load = now
         self.errors = result.errors

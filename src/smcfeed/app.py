@@ -70,9 +70,13 @@ def create_app(
     clock: Clock = system_clock,
     watch: bool = False,
     max_age: int = 300,
+    base_url: str | None = None,
 ) -> Starlette:
-    """The ASGI app serving ``content``; ``watch`` reloads it when files change."""
-    state = ContentState(Path(content), clock)
+    """The ASGI app serving ``content``; ``watch`` reloads it when files change.
+
+    ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's.
+    """
+    state = ContentState(Path(content), clock, base_url)
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
 

@@ -38,6 +38,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     os.environ["SMCFEED_CONTENT"] = str(content.resolve())
     os.environ["SMCFEED_WATCH"] = "0" if args.no_watch else "1"
+    os.environ["SMCFEED_MAX_AGE"] = str(args.max_age)
+    if args.base_url:
+        os.environ["SMCFEED_BASE_URL"] = args.base_url
     uvicorn.run(
         "smcfeed._asgi:app",
         host=args.host,
@@ -66,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--base-url",
+        default=os.environ.get("SMCFEED_BASE_URL"),
+        help="URL the service is reached at, overriding site.yaml (e.g. http://localhost:8000)",
+    )
+    serve.add_argument("--max-age", type=int, default=300, help="longest Cache-Control max-age")
     serve.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(run=_serve)

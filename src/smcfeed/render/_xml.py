@@ -81,16 +81,17 @@ class SmcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         assert item is not None
         link_type = "text/html" if item.article.source_url else "application/json"
         for link in item.translations:
+            # feedgen writes Atom entries unqualified under a default namespace: match it.
             etree.SubElement(
                 entry,
-                f"{{{ATOM_NS}}}link",
+                "link",
                 rel="alternate",
                 type=link_type,
                 hreflang=link.lang,
                 href=link.url,
                 title=link.title,
             )
-        etree.SubElement(entry, f"{{{ATOM_NS}}}link", rel="license", href=self.license)
+        etree.SubElement(entry, "link", rel="license", href=self.license)
         return entry
 
 
