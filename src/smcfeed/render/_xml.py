@@ -80,16 +80,21 @@ class SmcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         item = self.item
         assert item is not None
         link_type = "text/html" if item.article.source_url else "application/json"
+        # feedgen 1.0 drops every attribute of an entry link but href: put them back.
+        main = next(e for e in entry.iter("link") if e.get("href") == item.url)
+        main.attrib.update({"rel": "alternate", "type": link_type, "hreflang": item.lang})
+        # Translations go before the item's own link: clients such as feedparser take the
+        # last HTML alternate as the item's link.
         for link in item.translations:
-            # feedgen writes Atom entries unqualified under a default namespace: match it.
-            etree.SubElement(
-                entry,
-                "link",
-                rel="alternate",
-                type=link_type,
-                hreflang=link.lang,
-                href=link.url,
-                title=link.title,
+            main.addprevious(
+                etree.Element(
+                    "link",
+                    rel="alternate",
+                    type=link_type,
+                    hreflang=link.lang,
+                    href=link.url,
+                    title=link.title,
+                )
             )
         etree.SubElement(entry, "link", rel="license", href=self.license)
         return entry
