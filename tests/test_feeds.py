@@ -36,7 +36,9 @@ def _all_pages(service: Smcfeed) -> list[tuple[FeedKey, int]]:
     pages = []
     for key in keys:
         count = len(catalogue.items(key, NOW))
-        pages += [(key, n) for n in range(1, max(1, math.ceil(count / catalogue.site.feed_size)) + 1)]
+        pages += [
+            (key, n) for n in range(1, max(1, math.ceil(count / catalogue.site.feed_size)) + 1)
+        ]
     return pages
 
 
