@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SMCFEED_CONTENT"] = str(content.resolve())
     os.environ["SMCFEED_WATCH"] = "0" if args.no_watch else "1"
     os.environ["SMCFEED_MAX_AGE"] = str(args.max_age)
+    os.environ["SMCFEED_ACCESS_LOG"] = "0" if args.no_access_log else "1"
     if args.base_url:
         os.environ["SMCFEED_BASE_URL"] = args.base_url
     uvicorn.run(
@@ -49,11 +50,32 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level="info",
-        access_log=not args.no_access_log,
+        access_log=False,
+        log_config=_LOGGING,
         timeout_graceful_shutdown=10,
         proxy_headers=True,
     )
     return 0
+
+
+#: uvicorn's own messages plus ours: the app log and access lines on stderr, as a PaaS expects.
+_LOGGING: dict[str, object] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "access": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "default": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "access": {"class": "logging.StreamHandler", "formatter": "access"},
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "smcfeed": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "smcfeed.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
 
 
 def parser() -> argparse.ArgumentParser:

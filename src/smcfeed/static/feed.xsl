@@ -143,20 +143,23 @@
   <xsl:template name="header">
     <header class="masthead">
       <p class="kicker">
-        <xsl:call-template name="l">
-          <xsl:with-param name="es">Feed <xsl:value-of select="$format"/></xsl:with-param>
-          <xsl:with-param name="en"><xsl:value-of select="$format"/> feed</xsl:with-param>
-        </xsl:call-template>
+        <span class="format">
+          <xsl:call-template name="l">
+            <xsl:with-param name="es">Feed <xsl:value-of select="$format"/></xsl:with-param>
+            <xsl:with-param name="en"><xsl:value-of select="$format"/> feed</xsl:with-param>
+          </xsl:call-template>
+        </span>
         <xsl:variable name="updated" select="($channel/lastBuildDate | $channel/atom:updated)[1]"/>
         <xsl:if test="$updated">
-          <xsl:text> · </xsl:text>
-          <xsl:call-template name="l">
-            <xsl:with-param name="es">actualizado el </xsl:with-param>
-            <xsl:with-param name="en">updated </xsl:with-param>
-          </xsl:call-template>
-          <xsl:call-template name="time">
-            <xsl:with-param name="value" select="$updated"/>
-          </xsl:call-template>
+          <span class="updated">
+            <xsl:call-template name="l">
+              <xsl:with-param name="es">Actualizado el </xsl:with-param>
+              <xsl:with-param name="en">Updated </xsl:with-param>
+            </xsl:call-template>
+            <xsl:call-template name="time">
+              <xsl:with-param name="value" select="$updated"/>
+            </xsl:call-template>
+          </span>
         </xsl:if>
       </p>
       <h1><xsl:value-of select="normalize-space($channel/title | $channel/atom:title)"/></h1>
@@ -183,8 +186,10 @@
   <!-- One item or entry. -->
   <xsl:template match="item | atom:entry">
     <xsl:variable name="alternates" select="atom:link[not(@rel) or @rel='alternate']"/>
-    <xsl:variable name="main-link"
-        select="($alternates[not(@hreflang) or translate(@hreflang, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = $lang] | $alternates)[1]"/>
+    <!-- The item's own link is the alternate in the feed's language; others are translations. -->
+    <xsl:variable name="same-lang"
+        select="$alternates[not(@hreflang) or translate(@hreflang, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = $lang]"/>
+    <xsl:variable name="main-link" select="$same-lang[1] | $alternates[not($same-lang)][1]"/>
     <xsl:variable name="href">
       <xsl:choose>
         <xsl:when test="normalize-space(link) != ''"><xsl:value-of select="normalize-space(link)"/></xsl:when>
@@ -195,7 +200,15 @@
       </xsl:choose>
     </xsl:variable>
     <xsl:variable name="title" select="normalize-space(title | atom:title)"/>
-    <xsl:variable name="date" select="(atom:published | pubDate | dc:date | atom:updated)[1]"/>
+    <!-- First published, as RSS pubDate or Atom published; else the last change. -->
+    <xsl:variable name="date">
+      <xsl:choose>
+        <xsl:when test="atom:published"><xsl:value-of select="atom:published"/></xsl:when>
+        <xsl:when test="pubDate"><xsl:value-of select="pubDate"/></xsl:when>
+        <xsl:when test="dc:date"><xsl:value-of select="dc:date"/></xsl:when>
+        <xsl:otherwise><xsl:value-of select="atom:updated"/></xsl:otherwise>
+      </xsl:choose>
+    </xsl:variable>
     <xsl:variable name="types" select="category[contains(@domain, '/types/')] | atom:category[contains(@scheme, '/types/')]"/>
     <xsl:variable name="topics" select="(category | atom:category)[count(. | $types) != count($types)]"/>
     <li class="item">
@@ -204,12 +217,12 @@
           <xsl:for-each select="$types">
             <span class="type"><xsl:call-template name="category-label"/></span>
           </xsl:for-each>
-          <xsl:if test="$date">
+          <xsl:if test="normalize-space($date) != ''">
             <xsl:call-template name="time">
               <xsl:with-param name="value" select="$date"/>
             </xsl:call-template>
           </xsl:if>
-          <xsl:if test="atom:published and atom:updated and substring(atom:updated, 1, 10) != substring(atom:published, 1, 10)">
+          <xsl:if test="atom:published and atom:updated and substring(normalize-space(atom:updated), 1, 16) != substring(normalize-space(atom:published), 1, 16)">
             <span class="updated">
               <xsl:call-template name="l">
                 <xsl:with-param name="es">actualizado el </xsl:with-param>
@@ -532,6 +545,7 @@
   --banner-line: #f2c9a0;
   --tag: #eef3f2;
   --tag-ink: #2f4d4a;
+  --rss: #b8561a;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -546,6 +560,7 @@
     --banner-line: #5a4027;
     --tag: #243331;
     --tag-ink: #c9e3e0;
+    --rss: #f0a26b;
   }
 }
 * { box-sizing: border-box; }
@@ -604,6 +619,10 @@ a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-
 .page { max-width: 48rem; margin: 0 auto; padding: 0 1.25rem 3rem; }
 .masthead { padding: 2.25rem 0 1.5rem; }
 .kicker, .meta {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: center;
+  gap: 0.35rem 0.75rem;
   margin: 0;
   font-size: 0.8rem;
   font-weight: 600;
@@ -616,7 +635,7 @@ a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-
   font-size: clamp(1.7rem, 4.5vw, 2.4rem);
   line-height: 1.15;
   letter-spacing: -0.01em;
-  text-wrap: balance;
+  text-wrap: pretty;
 }
 .subtitle { margin: 0; font-size: 1.1rem; color: var(--muted); max-width: 40rem; }
 .site { margin: 0.9rem 0 0; font-weight: 600; }
@@ -627,7 +646,6 @@ a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-
   border-radius: 12px;
   padding: 1.2rem 1.4rem 1.25rem;
 }
-.meta { display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem 0.75rem; }
 .meta .type {
   background: var(--accent);
   color: var(--accent-ink);
@@ -635,12 +653,13 @@ a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-
   border-radius: 4px;
   letter-spacing: 0.04em;
 }
-.meta .updated { font-weight: 500; }
+.kicker .updated, .meta time, .meta .updated { text-transform: none; letter-spacing: 0; font-size: 0.88rem; font-weight: 500; }
+.kicker .format { color: var(--rss); }
 .item-title {
   margin: 0.55rem 0 0.45rem;
   font-size: 1.3rem;
   line-height: 1.3;
-  text-wrap: balance;
+  text-wrap: pretty;
 }
 .item-title a { color: var(--ink); text-decoration: none; }
 .item-title a:hover { color: var(--accent); text-decoration: underline; }
@@ -695,6 +714,7 @@ a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; border-
   body { font-size: 16px; }
   .banner-inner { padding: 0.9rem 1rem; gap: 0.75rem; }
   .feed-icon { width: 30px; height: 30px; }
+  .feed-url { font-size: 0.78rem; padding: 0.3rem 0.45rem; }
   .page { padding: 0 1rem 2.5rem; }
   .item article { padding: 1rem 1.05rem; }
   .item-title { font-size: 1.15rem; }
