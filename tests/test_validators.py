@@ -1,0 +1,78 @@
+"""The independent judges in ../shared/validators on one feed of every kind: the W3C Feed
+Validation Service (RSS and Atom), RFC 4287's schema with its Schematron rules, and the JSON
+Feed 1.1 checker. Each must report 0 errors and 0 warnings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smcfeed import FeedKey, Smcfeed, load_content
+from smcfeed.render._view import FILE_NAMES, MEDIA_TYPES, feed_url
+
+from ._support import FEEDVALIDATOR_DIR, NOW, SAMPLE, VALIDATORS
+
+pytestmark = pytest.mark.e2e
+
+CASES = [
+    (FeedKey("es"), 1),
+    (FeedKey("es"), 2),
+    (FeedKey("en"), 1),
+    (FeedKey("en", "topics", "climate"), 1),
+    (FeedKey("es", "types", "reaction"), 1),
+    (FeedKey("en", "experts", "elena-markovic"), 1),
+]
+
+
+@pytest.fixture(scope="module")
+def service() -> Smcfeed:
+    catalogue = load_content(SAMPLE).catalogue
+    assert catalogue is not None
+    return Smcfeed(catalogue)
+
+
+def _judge(tool: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(VALIDATORS / tool), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "errors=0 warnings=0", result.stdout
+    return result.stdout
+
+
+def _write(service: Smcfeed, tmp_path: Path, key: FeedKey, page: int, fmt: str) -> Path:
+    path = tmp_path / f"{key.lang}-{key.kind}-{key.value}-{page}-{FILE_NAMES[fmt]}"
+    path.write_bytes(service.feed(key, fmt, page, NOW).body)
+    return path
+
+
+@pytest.mark.parametrize(("key", "page"), CASES, ids=lambda c: str(c))
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_w3c_feed_validator(
+    service: Smcfeed, tmp_path: Path, key: FeedKey, page: int, fmt: str
+) -> None:
+    if not (FEEDVALIDATOR_DIR / "src" / "feedvalidator" / "__init__.py").is_file():
+        pytest.skip(
+            f"the W3C feedvalidator checkout is not at {FEEDVALIDATOR_DIR}: see {VALIDATORS}/README.md"
+        )
+    path = _write(service, tmp_path, key, page, fmt)
+    url = feed_url(service.site, key, fmt, page)
+    _judge("feedvalidate", "--base", url, "--content-type", MEDIA_TYPES[fmt], str(path))
+
+
+@pytest.mark.parametrize(("key", "page"), CASES[:3], ids=lambda c: str(c))
+def test_atom_schema_and_schematron(
+    service: Smcfeed, tmp_path: Path, key: FeedKey, page: int
+) -> None:
+    _judge("atomvalidate", str(_write(service, tmp_path, key, page, "atom")))
+
+
+@pytest.mark.parametrize(("key", "page"), CASES, ids=lambda c: str(c))
+def test_json_feed_checker(service: Smcfeed, tmp_path: Path, key: FeedKey, page: int) -> None:
+    _judge("jsonfeedvalidate", str(_write(service, tmp_path, key, page, "json")))
