@@ -59,7 +59,7 @@ def test_w3c_feed_validator(
 ) -> None:
     if not (FEEDVALIDATOR_DIR / "src" / "feedvalidator" / "__init__.py").is_file():
         pytest.skip(
-            f"the W3C feedvalidator checkout is not at {FEEDVALIDATOR_DIR}: see {VALIDATORS}/README.md"
+            f"no W3C feedvalidator checkout at {FEEDVALIDATOR_DIR}: see {VALIDATORS}/README.md"
         )
     path = _write(service, tmp_path, key, page, fmt)
     url = feed_url(service.site, key, fmt, page)
