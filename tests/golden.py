@@ -26,7 +26,9 @@ def render_all() -> dict[str, bytes]:
     catalogue = load_content(SAMPLE).catalogue
     assert catalogue is not None
     service = Smcfeed(catalogue)
-    return {name: service.feed(key, fmt, page, NOW).body for name, (key, fmt, page) in CASES.items()}
+    return {
+        name: service.feed(key, fmt, page, NOW).body for name, (key, fmt, page) in CASES.items()
+    }
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,7 +37,7 @@ class AccessLog:
             log.info("%s", _line(scope, status, size))
 
 
-def _line(scope: dict[str, Any], status: int, size: int) -> str:
+def _line(scope: Scope, status: int, size: int) -> str:
     client = scope.get("client")
     host = client[0] if client else "-"
     headers = dict(scope.get("headers") or [])
@@ -49,5 +48,5 @@ def _line(scope: dict[str, Any], status: int, size: int) -> str:
     when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
     referer = headers.get(b"referer", b"-").decode("latin-1")
     agent = headers.get(b"user-agent", b"-").decode("latin-1")
-    request = f'{scope["method"]} {target} HTTP/{scope.get("http_version", "1.1")}'
+    request = f"{scope['method']} {target} HTTP/{scope.get('http_version', '1.1')}"
     return f'{host} - - [{when}] "{request}" {status} {size or "-"} "{referer}" "{agent}"'

@@ -26,7 +26,7 @@ ENCODINGS = ("br", "gzip")
 class Prepared:
     """One output with everything a response needs, compressed on first demand."""
 
-    __slots__ = ("_lock", "_bodies", "etag", "expires", "last_modified", "media_type", "output")
+    __slots__ = ("_bodies", "_lock", "etag", "expires", "last_modified", "media_type", "output")
 
     def __init__(self, output: Output) -> None:
         self.output = output
@@ -108,4 +108,3 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-

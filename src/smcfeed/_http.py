@@ -41,7 +41,9 @@ def _tags(header: str) -> list[str]:
     return [t.strip().removeprefix("W/").strip('"') for t in header.split(",") if t.strip()]
 
 
-def not_modified(prepared: Prepared, if_none_match: str | None, if_modified_since: str | None) -> bool:
+def not_modified(
+    prepared: Prepared, if_none_match: str | None, if_modified_since: str | None
+) -> bool:
     """Whether a conditional GET can be answered 304 (If-None-Match wins, RFC 9110 13.2.2)."""
     if if_none_match is not None:
         if if_none_match.strip() == "*":

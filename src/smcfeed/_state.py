@@ -76,8 +76,10 @@ class ContentState:
             log.error("%s", error)
         if result.catalogue is None or (result.errors and self.snapshot is not None):
             if self.snapshot is not None:
-                log.error("content has errors: still serving the content loaded %s",
-                          self.last_good_load.isoformat() if self.last_good_load else "never")
+                log.error(
+                    "content has errors: still serving the content loaded %s",
+                    self.last_good_load.isoformat() if self.last_good_load else "never",
+                )
             return False
         self.snapshot = prepare(result.catalogue, now)
         if not result.errors:

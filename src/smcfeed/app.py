@@ -83,13 +83,16 @@ def create_app(
     async def feeds(request: Request) -> Response:
         method = request.method
         if method == "OPTIONS":
-            return Response(status_code=204, headers={
-                **_CORS,
-                "access-control-allow-methods": "GET, HEAD",
-                "access-control-allow-headers": "If-None-Match, If-Modified-Since",
-                "access-control-max-age": "86400",
-                "allow": ALLOWED,
-            })
+            return Response(
+                status_code=204,
+                headers={
+                    **_CORS,
+                    "access-control-allow-methods": "GET, HEAD",
+                    "access-control-allow-headers": "If-None-Match, If-Modified-Since",
+                    "access-control-max-age": "86400",
+                    "allow": ALLOWED,
+                },
+            )
         snapshot = state.snapshot
         if snapshot is None:
             return error_response(503, "no content loaded: see /healthz", {"retry-after": "10"})
@@ -128,7 +131,9 @@ def create_app(
     async def healthz(request: Request) -> Response:
         snapshot = state.snapshot
         body: dict[str, Any] = {
-            "status": "ok" if snapshot and not state.errors else ("degraded" if snapshot else "error"),
+            "status": "ok"
+            if snapshot and not state.errors
+            else ("degraded" if snapshot else "error"),
             "content": str(state.root),
             "last_load": state.last_load,
             "last_good_load": state.last_good_load,
@@ -150,9 +155,14 @@ def create_app(
         return JSONResponse(body, 200 if snapshot else 503, {"cache-control": "no-store"})
 
     async def stylesheet(request: Request) -> Response:
-        return Response(xsl, media_type="text/xsl", headers={
-            "cache-control": f"public, max-age={max_age}", **_CORS,
-        })
+        return Response(
+            xsl,
+            media_type="text/xsl",
+            headers={
+                "cache-control": f"public, max-age={max_age}",
+                **_CORS,
+            },
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -179,6 +189,12 @@ def create_app(
     )
     app.state.content = state
     return app
+
+
+def _status(serving: bool, errors: bool) -> str:
+    if not serving:
+        return "error"
+    return "degraded" if errors else "ok"
 
 
 async def _watch(state: ContentState) -> None:

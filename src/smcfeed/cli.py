@@ -1,4 +1,4 @@
-"""The command line: ``smcfeed check``, ``smcfeed serve``. User errors are one line, never a traceback."""
+"""The command line: ``smcfeed check`` and ``smcfeed serve``; user errors are one line."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     catalogue = result.catalogue
     languages = catalogue.site.languages
+    plural = "s" if len(languages) != 1 else ""
     print(
-        f"{len(catalogue)} articles in {len(languages)} language{'s' if len(languages) != 1 else ''}"
+        f"{len(catalogue)} articles in {len(languages)} language{plural}"
         f" ({', '.join(languages)}), {len(catalogue.topics)} topics, "
         f"{len(catalogue.experts)} experts: OK"
     )
@@ -84,7 +85,9 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = top.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate a content folder")
-    check.add_argument("dir", nargs="?", default="content", help="content folder (default: content)")
+    check.add_argument(
+        "dir", nargs="?", default="content", help="content folder (default: content)"
+    )
     check.set_defaults(run=_check)
     serve = commands.add_parser("serve", help="serve the feeds over HTTP, reloading on edits")
     serve.add_argument("--content", default="content", help="content folder (default: content)")

@@ -71,7 +71,9 @@ class Smcfeed:
 
     def opml(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)
-        return Output(_opml.render_opml(self.catalogue, keys, changed), _OPML_TYPE, changed, upcoming)
+        return Output(
+            _opml.render_opml(self.catalogue, keys, changed), _OPML_TYPE, changed, upcoming
+        )
 
     def index(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)

@@ -12,6 +12,7 @@ from .. import _i18n
 from ..models import Reaction, Site
 from ._view import FeedPage, Item
 
+
 def _iso(value: Any) -> str:
     return str(value.isoformat())
 

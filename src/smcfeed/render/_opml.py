@@ -20,9 +20,7 @@ def listed_feeds(catalogue: Catalogue, now: datetime) -> list[FeedKey]:
     """Feeds worth listing: each language's main feed, and every slice with a visible item."""
     keys = [FeedKey(lang) for lang in catalogue.site.languages]
     keys += [
-        key
-        for key in catalogue.feed_keys()
-        if key.kind != "all" and catalogue.items(key, now)
+        key for key in catalogue.feed_keys() if key.kind != "all" and catalogue.items(key, now)
     ]
     order = {lang: i for i, lang in enumerate(catalogue.site.languages)}
     kinds = {"all": 0, "topics": 1, "types": 2, "experts": 3}
@@ -58,9 +56,7 @@ def render_opml(catalogue: Catalogue, keys: Sequence[FeedKey], updated: datetime
                 language=key.lang,
                 version={"rss": "RSS2", "atom": "ATOM", "json": "JSONFEED"}[fmt],
             )
-    return bytes(
-        etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    )
+    return bytes(etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def render_index(catalogue: Catalogue, keys: Sequence[FeedKey]) -> bytes:
@@ -83,7 +79,9 @@ def render_index(catalogue: Catalogue, keys: Sequence[FeedKey]) -> bytes:
                 for fmt in FILE_NAMES
             )
             kind = _i18n.text(language, key.kind)
-            rows.append(f"<li>{escape(feed_title(catalogue, key))} <small>({kind})</small> {links}</li>")
+            rows.append(
+                f"<li>{escape(feed_title(catalogue, key))} <small>({kind})</small> {links}</li>"
+            )
         name = _i18n.language_name(language, language)
         sections.append(
             f'<section lang="{language}"><h2>{escape(name)}</h2><ul>{"".join(rows)}</ul></section>'

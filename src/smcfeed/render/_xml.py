@@ -45,7 +45,9 @@ class SmcFeedExtension(BaseExtension):  # type: ignore[misc]
     def _stylesheet(self, root: Any) -> None:
         assert self.page is not None
         href = f"{self.page.site.root}{STYLESHEET_PATH}"
-        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"'))
+        root.addprevious(
+            etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{href}"')
+        )
 
     def extend_rss(self, rss: Any) -> Any:
         page = self.page
