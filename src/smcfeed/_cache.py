@@ -26,7 +26,16 @@ ENCODINGS = ("br", "gzip")
 class Prepared:
     """One output with everything a response needs, compressed on first demand."""
 
-    __slots__ = ("_bodies", "_lock", "etag", "expires", "last_modified", "media_type", "output")
+    __slots__ = (
+        "_bodies",
+        "_lock",
+        "etag",
+        "expires",
+        "headers",
+        "last_modified",
+        "media_type",
+        "output",
+    )
 
     def __init__(self, output: Output) -> None:
         self.output = output
@@ -37,6 +46,8 @@ class Prepared:
         self.etag = digest
         self.last_modified = format_datetime(output.last_modified.astimezone(UTC), usegmt=True)
         self._bodies: dict[str, bytes] = {"identity": output.body}
+        #: Response headers per coding, filled in by the HTTP layer on first use.
+        self.headers: dict[str, list[tuple[bytes, bytes]]] = {}
         self._lock = threading.Lock()
 
     def valid_at(self, now: datetime) -> bool:

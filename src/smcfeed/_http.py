@@ -1,4 +1,5 @@
-"""HTTP details that do not depend on the web framework: codings, validators, freshness."""
+"""HTTP details that do not depend on the web framework: codings, validators, freshness,
+headers and the one shape of error bodies."""
 
 from __future__ import annotations
 
@@ -7,7 +8,29 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
+import orjson
+
 from ._cache import ENCODINGS, Prepared
+
+#: Methods the output routes answer.
+ALLOWED = "GET, HEAD, OPTIONS"
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-expose-headers": "ETag, Last-Modified, Link",
+}
+PREFLIGHT = {
+    **CORS,
+    "access-control-allow-methods": "GET, HEAD",
+    "access-control-allow-headers": "If-None-Match, If-Modified-Since",
+    "access-control-max-age": "86400",
+    "allow": ALLOWED,
+}
+_TEXT = ("text/", "application/")
+
+
+def error_body(status: int, message: str) -> bytes:
+    """The one shape of every error body: ``{"error": {"status": …, "message": …}}``."""
+    return orjson.dumps({"error": {"status": status, "message": message}})
 
 
 @lru_cache(maxsize=512)
@@ -48,7 +71,7 @@ def not_modified(
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
-        # Weak comparison; any coding of the same body matches.
+        # Weak comparison; the tag of any coding of the same body matches.
         return any(tag.split("-")[0] == prepared.etag for tag in _tags(if_none_match))
     if if_modified_since is not None:
         try:
@@ -66,3 +89,30 @@ def max_age(prepared: Prepared, now: datetime, default: int) -> int:
     if prepared.expires is None:
         return default
     return max(0, min(default, math.floor((prepared.expires - now).total_seconds())))
+
+
+def headers_for(prepared: Prepared, coding: str, link: str | None) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``prepared`` in ``coding``, except Cache-Control; kept."""
+    found = prepared.headers.get(coding)
+    if found is None:
+        media = prepared.media_type
+        pairs = {
+            "etag": prepared.etag_for(coding),
+            "last-modified": prepared.last_modified,
+            "vary": "Accept-Encoding",
+            "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT) else media,
+            "content-length": str(len(prepared.body(coding))),
+            "x-content-type-options": "nosniff",
+            **CORS,
+        }
+        if coding != "identity":
+            pairs["content-encoding"] = coding
+        if link:
+            pairs["link"] = link
+        found = [(k.encode(), v.encode()) for k, v in pairs.items()]
+        prepared.headers[coding] = found
+    return found
+
+
+#: Headers a 304 leaves out (RFC 9110 15.4.5: it carries the validators and freshness only).
+NOT_MODIFIED_DROPS = {b"content-type", b"content-length", b"content-encoding"}

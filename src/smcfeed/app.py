@@ -1,4 +1,10 @@
-"""The Starlette app: routes, one error path, and the HTTP behaviour of DESIGN.md."""
+"""The ASGI app: a lean path for the outputs, Starlette for the rest, one error shape.
+
+Aggregators poll the same feeds all day, so the output routes (feeds, OPML, index, article
+API) are answered by :class:`OutputResponder` straight from kept bytes and kept headers, with
+no per-request objects beyond the ASGI messages. ``/healthz``, ``/feed.xsl`` and the lifespan
+go through Starlette.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +12,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from . import _http
 from ._state import ContentState
 from .clock import Clock, system_clock
-from .exceptions import BadRequest, NotFound, SmcfeedError
+from .exceptions import BadRequest, NotFound
 
 log = logging.getLogger("smcfeed")
 
-ALLOWED = "GET, HEAD, OPTIONS"
-_CORS = {
-    "access-control-allow-origin": "*",
-    "access-control-expose-headers": "ETag, Last-Modified, Link",
-}
-_TEXT_TYPES = ("text/", "application/")
+#: Paths Starlette answers; everything else is an output path.
+_STARLETTE_PATHS = frozenset({"/healthz", "/feed.xsl"})
 
 
 class JSONResponse(Response):
@@ -41,28 +46,93 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The one shape of every error body: ``{"error": {"status": …, "message": …}}``."""
-    return JSONResponse({"error": {"status": status, "message": message}}, status, headers)
+def _error_headers(status: int, extra: dict[str, str] | None = None) -> list[tuple[bytes, bytes]]:
+    pairs = {"content-type": "application/json", **_http.CORS, **(extra or {})}
+    if status == 405:
+        pairs["allow"] = _http.ALLOWED
+    return [(k.encode(), v.encode()) for k, v in pairs.items()]
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(404, str(exc) or "not found", _CORS)
+class OutputResponder:
+    """Answers GET, HEAD and OPTIONS on output paths from the current snapshot's cache."""
+
+    def __init__(self, state: ContentState, clock: Clock, max_age: int) -> None:
+        self.state = state
+        self.clock = clock
+        self.max_age = max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method == "OPTIONS":
+            return await _send(
+                send, 204, [(k.encode(), v.encode()) for k, v in _http.PREFLIGHT.items()]
+            )
+        if method not in ("GET", "HEAD"):
+            return await self.error(send, 405, f"{method} is not allowed here")
+        snapshot = self.state.snapshot
+        if snapshot is None:
+            return await self.error(
+                send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
+            )
+        accept = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+        query = scope["query_string"]
+        page = parse_qs(query.decode("latin-1")).get("page", [""])[-1] if query else None
+        path = scope["path"]
+        now = self.clock()
+        try:
+            prepared = snapshot.cache.get(path, page, now)
+        except NotFound as e:
+            return await self.error(send, 404, str(e))
+        except BadRequest as e:
+            return await self.error(send, 400, str(e))
+        coding = _http.choose_coding(accept) if accept else "identity"
+        headers = prepared.headers.get(coding) or _http.headers_for(
+            prepared, coding, snapshot.link_header(path, query, prepared.media_type)
+        )
+        freshness = (b"cache-control", _cache_control(_http.max_age(prepared, now, self.max_age)))
+        if _http.not_modified(prepared, if_none_match, if_modified_since):
+            kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
+            return await _send(send, 304, [*kept, freshness])
+        body = b"" if method == "HEAD" else prepared.body(coding)
+        await _send(send, 200, [*headers, freshness], body)
+
+    async def error(
+        self, send: Send, status: int, message: str, extra: dict[str, str] | None = None
+    ) -> None:
+        await _send(send, status, _error_headers(status, extra), _http.error_body(status, message))
 
 
-async def _bad_request(request: Request, exc: Exception) -> Response:
-    return error_response(400, str(exc), _CORS)
+def _cache_control(seconds: int) -> bytes:
+    return b"public, max-age=%d" % seconds
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    headers = {"allow": ALLOWED} if exc.status_code == 405 else None
-    return error_response(exc.status_code, str(exc.detail), headers)
+async def _send(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _smcfeed_error(request: Request, exc: Exception) -> Response:
-    log.error("%s: %s", request.url.path, exc)
-    return error_response(500, "internal error")
+class SmcfeedApp:
+    """The whole service as one ASGI app; ``state.content`` is the served content."""
+
+    def __init__(self, starlette: Starlette, outputs: OutputResponder, content: ContentState):
+        self.starlette = starlette
+        self.outputs = outputs
+        self.state = SimpleNamespace(content=content)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in _STARLETTE_PATHS:
+            await self.outputs(scope, receive, send)
+        else:
+            await self.starlette(scope, receive, send)
 
 
 def create_app(
@@ -71,7 +141,7 @@ def create_app(
     watch: bool = False,
     max_age: int = 300,
     base_url: str | None = None,
-) -> Starlette:
+) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
     ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's.
@@ -80,89 +150,20 @@ def create_app(
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
 
-    async def feeds(request: Request) -> Response:
-        method = request.method
-        if method == "OPTIONS":
-            return Response(
-                status_code=204,
-                headers={
-                    **_CORS,
-                    "access-control-allow-methods": "GET, HEAD",
-                    "access-control-allow-headers": "If-None-Match, If-Modified-Since",
-                    "access-control-max-age": "86400",
-                    "allow": ALLOWED,
-                },
-            )
-        snapshot = state.snapshot
-        if snapshot is None:
-            return error_response(503, "no content loaded: see /healthz", {"retry-after": "10"})
-        now = clock()
-        prepared = snapshot.cache.get(request.url.path, request.query_params.get("page"), now)
-        headers = request.headers
-        coding = _http.choose_coding(headers.get("accept-encoding", ""))
-        media = prepared.media_type
-        out = {
-            "etag": prepared.etag_for(coding),
-            "last-modified": prepared.last_modified,
-            "cache-control": f"public, max-age={_http.max_age(prepared, now, max_age)}",
-            "vary": "Accept-Encoding",
-            "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT_TYPES) else media,
-            "x-content-type-options": "nosniff",
-            **_CORS,
-        }
-        site = snapshot.catalogue.site
-        if site.websub_hubs and media != "text/html":
-            self_url = f"{site.root}{request.url.path}"
-            links = [f'<{hub}>; rel="hub"' for hub in site.websub_hubs]
-            out["link"] = ", ".join([*links, f'<{self_url}>; rel="self"'])
-        if _http.not_modified(
-            prepared, headers.get("if-none-match"), headers.get("if-modified-since")
-        ):
-            del out["content-type"]
-            return Response(status_code=304, headers=out)
-        body = prepared.body(coding)
-        if coding != "identity":
-            out["content-encoding"] = coding
-        if method == "HEAD":
-            out["content-length"] = str(len(body))
-            return Response(status_code=200, headers=out)
-        return Response(body, status_code=200, headers=out)
-
     async def healthz(request: Request) -> Response:
-        snapshot = state.snapshot
-        body: dict[str, Any] = {
-            "status": "ok"
-            if snapshot and not state.errors
-            else ("degraded" if snapshot else "error"),
-            "content": str(state.root),
-            "last_load": state.last_load,
-            "last_good_load": state.last_good_load,
-            "errors": [str(e) for e in state.errors],
-        }
-        if snapshot is not None:
-            catalogue = snapshot.catalogue
-            now = clock()
-            body["serving"] = {
-                "loaded_at": snapshot.loaded_at,
-                "articles": len(catalogue),
-                "published": sum(1 for a in catalogue.articles if a.published <= now),
-                "languages": catalogue.site.languages,
-                "topics": len(catalogue.topics),
-                "experts": len(catalogue.experts),
-                "cached_responses": len(snapshot.cache),
-                "next_scheduled_change": snapshot.cache.next_expiry(),
-            }
-        return JSONResponse(body, 200 if snapshot else 503, {"cache-control": "no-store"})
+        return JSONResponse(
+            _health(state, clock()), 200 if state.snapshot else 503, {"cache-control": "no-store"}
+        )
 
     async def stylesheet(request: Request) -> Response:
-        return Response(
-            xsl,
-            media_type="text/xsl",
-            headers={
-                "cache-control": f"public, max-age={max_age}",
-                **_CORS,
-            },
-        )
+        headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
+        return Response(xsl, media_type="text/xsl", headers=headers)
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        body = _http.error_body(status, str(getattr(exc, "detail", "error")))
+        headers = {"allow": "GET, HEAD"} if status == 405 else {}
+        return Response(body, status, headers, media_type="application/json")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -173,34 +174,58 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = Starlette(
+    starlette = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/feed.xsl", stylesheet, methods=["GET", "HEAD"]),
-            Route("/{path:path}", feeds, methods=["GET", "HEAD", "OPTIONS"]),
         ],
-        exception_handlers={
-            HTTPException: _http_error,
-            NotFound: _not_found,
-            BadRequest: _bad_request,
-            SmcfeedError: _smcfeed_error,
-        },
+        exception_handlers={405: method_not_allowed, 404: method_not_allowed},
         lifespan=lifespan,
     )
-    app.state.content = state
-    return app
+    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age), state)
 
 
-def _status(serving: bool, errors: bool) -> str:
-    if not serving:
-        return "error"
-    return "degraded" if errors else "ok"
+def _health(state: ContentState, now: datetime) -> dict[str, Any]:
+    snapshot = state.snapshot
+    status = "error" if snapshot is None else ("degraded" if state.errors else "ok")
+    body: dict[str, Any] = {
+        "status": status,
+        "content": str(state.root),
+        "last_load": state.last_load,
+        "last_good_load": state.last_good_load,
+        "errors": [str(e) for e in state.errors],
+    }
+    if snapshot is not None:
+        catalogue = snapshot.catalogue
+        body["serving"] = {
+            "loaded_at": snapshot.loaded_at,
+            "articles": len(catalogue),
+            "published": sum(1 for a in catalogue.articles if a.published <= now),
+            "languages": catalogue.site.languages,
+            "topics": len(catalogue.topics),
+            "experts": len(catalogue.experts),
+            "cached_responses": len(snapshot.cache),
+            "next_scheduled_change": snapshot.cache.next_expiry(),
+        }
+    return body
 
 
 async def _watch(state: ContentState) -> None:
     """Reload when files under the content folder change and the edits have settled."""
     from watchfiles import awatch
 
-    async for changes in awatch(state.root, debounce=300, step=50, recursive=True):
-        log.info("content changed (%d file(s)); reloading", len(changes))
+    catch_up = asyncio.create_task(_catch_up(state))
+    try:
+        async for changes in awatch(state.root, debounce=300, step=50, recursive=True):
+            log.info("content changed (%d file(s)); reloading", len(changes))
+            await asyncio.to_thread(state.reload)
+    finally:
+        catch_up.cancel()
+
+
+async def _catch_up(state: ContentState, delay: float = 1.0) -> None:
+    """Reload once if files changed between the first load and the watcher starting."""
+    await asyncio.sleep(delay)
+    if await asyncio.to_thread(state.changed_on_disk):
+        log.info("content changed while starting; reloading")
         await asyncio.to_thread(state.reload)

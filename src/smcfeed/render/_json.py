@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from typing import Any
 
@@ -21,7 +22,8 @@ def _plain(html: str) -> str:
     """Quote text without markup, paragraphs separated by blank lines."""
     for end in ("</p>", "</h2>", "</h3>", "</h4>", "</li>"):
         html = html.replace(end, end + "\n\n")
-    return unescape(nh3.clean(html, tags=set())).strip()
+    text = unescape(nh3.clean(html, tags=set()))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _reaction(reaction: Reaction, lang: str) -> dict[str, Any]:
