@@ -11,6 +11,7 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,11 +61,11 @@ class _Collector:
     def read(self, path: Path) -> str | None:
         """The file's text, or None after recording why it cannot be read."""
         try:
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(self.root.resolve()):
-                    self.add(path, None, "is a link to a file outside the content folder")
-                    return None
+            # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
+            # would otherwise let files outside the content folder in.
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                self.add(path, None, "is a link to a file outside the content folder")
+                return None
             if not path.is_file():
                 self.add(path, None, "is not a regular file")
                 return None
@@ -164,16 +165,19 @@ def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> st
         hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
         return f"unknown field '{name}'{hint}"
     if kind == "timezone_aware":
+        said = value.isoformat() if isinstance(value, datetime) else value
         return (
             f"'{name}' has no timezone: add the offset, e.g. 2024-03-14T17:00:00+01:00 "
-            f"(it says '{value}')"
+            f"(it says '{said}')"
         )
     if kind.startswith("datetime") or kind.startswith("date_"):
         return f"'{name}' is not a date and time ('{value}'); write e.g. 2024-03-14T17:00:00+01:00"
     if kind == "value_error":
-        return f"'{name}': {error['ctx']['error']}"
+        return f"'{name}': {error['ctx']['error']}" if name else str(error["ctx"]["error"])
     if kind == "too_short":
         return f"'{name}' must list at least one item"
+    if value is None and kind.endswith("_type"):
+        return f"'{name}' is empty; give it a value"
     if kind in ("string_type", "literal_error"):
         return f"'{name}' should be text, not {type(value).__name__} ('{value}')"
     if kind in ("list_type",):
@@ -313,7 +317,9 @@ def _load_articles(
         out.add(folder, None, "is missing: articles go in articles/<year>/<slug>.<lang>.md")
         return []
     articles: dict[tuple[str, str], Article] = {}
-    for path in sorted(p for p in folder.rglob("*") if not p.is_dir() or p.is_symlink()):
+    for path in sorted(
+        p for p in folder.rglob("*") if not p.is_dir() or p.is_symlink() or p.suffix == ".md"
+    ):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         article = _load_article(out, root, path, site, topics, experts)
@@ -365,9 +371,12 @@ def _load_article(
         return None
     split = _split_front_matter(text)
     if split is None:
-        out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
+        if text.split("\n", 1)[0].rstrip() == "---":
+            out.add(path, 1, "the front matter is not closed: end the fields with a line '---'")
+        else:
+            out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
         return None
-    front_text, body, body_line = split
+    front_text, body, _body_line = split
     parsed = out.yaml(path, front_text, offset=1)
     if parsed is None:
         return None
@@ -382,7 +391,11 @@ def _load_article(
 
     if site is not None:
         if lang not in site.languages:
-            err((), f"language '{lang}' (from the file name) is not in site.yaml's languages")
+            out.add(
+                path,
+                None,
+                f"language '{lang}' (from the file name) is not in site.yaml's languages",
+            )
         if front.type not in site.types:
             err(("type",), f"unknown type '{front.type}'; site.yaml has {', '.join(site.types)}")
     if topics is not None:

@@ -28,16 +28,40 @@ class YamlError(Exception):
         self.line = line
 
 
-def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
+def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap, seen: set[int]) -> None:
     lines[path] = node.start_mark.line + 1
+    # An alias (*name) shares its anchor's node: walk each node once, or a recursive alias
+    # never ends and nested aliases (a "billion laughs") take exponential time.
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             sub = (*path, str(key.value))
-            _walk(value, sub, lines)
+            _walk(value, sub, lines, seen)
             lines[sub] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines)
+            _walk(item, (*path, index), lines, seen)
+
+
+def _check_unique_keys(node: yaml.Node, seen: set[int]) -> None:
+    """A key written twice in one mapping is an error: YAML would silently keep the last."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in keys:
+                    message = f"'{key.value}' is written twice in the same place; keep one"
+                    raise YamlError(message, key.start_mark.line + 1)
+                keys.add(key.value)
+            _check_unique_keys(value, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_unique_keys(item, seen)
 
 
 def load(text: str) -> tuple[Any, LineMap]:
@@ -47,6 +71,7 @@ def load(text: str) -> tuple[Any, LineMap]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        _check_unique_keys(node, set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -58,7 +83,7 @@ def load(text: str) -> tuple[Any, LineMap]:
     finally:
         loader.dispose()
     lines: LineMap = {}
-    _walk(node, (), lines)
+    _walk(node, (), lines, set())
     return data, lines
 
 

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from ._i18n import text
 
 
-
 @dataclass(frozen=True)
 class Age:
     """How old an item is, as shown to readers."""
@@ -49,11 +48,19 @@ def _add_months(start: date, months: int) -> date:
     return date(year, month, start.day)
 
 
+def _first_label_months(after_days: int) -> int:
+    """Months of age at which a label can first show: ages count months below a year only
+    where the threshold is under a year; otherwise there is no label before one whole year."""
+    return 1 if after_days < 365 else 12
+
+
 def _label(lang: str, unit: str, count: int) -> str:
     return text(lang, f"age.{unit}.{'one' if count == 1 else 'many'}", n=count)
 
 
-def age_of(published: datetime, now: datetime, zone: ZoneInfo, after_days: int, lang: str) -> Age | None:
+def age_of(
+    published: datetime, now: datetime, zone: ZoneInfo, after_days: int, lang: str
+) -> Age | None:
     """The age label to show at ``now``, or None while the item is younger than the threshold."""
     start, today = published.astimezone(zone).date(), now.astimezone(zone).date()
     if (today - start).days < after_days:
@@ -61,7 +68,7 @@ def age_of(published: datetime, now: datetime, zone: ZoneInfo, after_days: int, 
     months = _months_between(start, today)
     if months >= 12:
         return Age(months // 12, 0, _label(lang, "year", months // 12))
-    if months >= 1:
+    if months >= _first_label_months(after_days):
         return Age(0, months, _label(lang, "month", months))
     return None
 
@@ -71,20 +78,25 @@ def next_turnover(published: datetime, now: datetime, zone: ZoneInfo, after_days
     start, today = published.astimezone(zone).date(), now.astimezone(zone).date()
     threshold = start + timedelta(days=after_days)
     months = _months_between(start, today)
+    first = _first_label_months(after_days)
     if today < threshold:
-        candidate = max(threshold, _add_months(start, 1))
+        candidate = max(threshold, _add_months(start, first))
     elif months >= 12:
         candidate = _add_months(start, (months // 12 + 1) * 12)
     else:
-        candidate = _add_months(start, months + 1)
+        candidate = _add_months(start, max(first, months + 1))
     return datetime.combine(candidate, time(0), tzinfo=zone)
 
 
-def label_since(published: datetime, now: datetime, zone: ZoneInfo, after_days: int) -> datetime | None:
+def label_since(
+    published: datetime, now: datetime, zone: ZoneInfo, after_days: int
+) -> datetime | None:
     """The instant the label shown at ``now`` first appeared (None while there is none)."""
     age = age_of(published, now, zone, after_days, "en")
     if age is None:
         return None
     start = published.astimezone(zone).date()
-    since = max(start + timedelta(days=after_days), _add_months(start, age.years * 12 or age.months))
+    since = max(
+        start + timedelta(days=after_days), _add_months(start, age.years * 12 or age.months)
+    )
     return datetime.combine(since, time(0), tzinfo=zone)

@@ -34,7 +34,7 @@ class FeedKey:
 class _Timeline:
     """Articles newest first, with the instants they become visible, for fast cut-offs."""
 
-    __slots__ = ("articles", "_negated")
+    __slots__ = ("_negated", "articles")
 
     def __init__(self, articles: Sequence[Article]) -> None:
         self.articles = tuple(articles)
@@ -94,12 +94,12 @@ class Catalogue:
             return False
         if key.kind == "all":
             return key.value == ""
-        known: Mapping[str, object] = {
+        slices: dict[str, Mapping[str, object]] = {
             "topics": self.topics,
             "types": self.site.types,
             "experts": self.experts,
-        }[key.kind]
-        return key.value in known
+        }
+        return key.value in slices[key.kind]
 
     def feed_keys(self) -> list[FeedKey]:
         """Every feed that has at least one article (embargoed ones included), in a stable order."""

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 LANG_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -63,6 +72,21 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
+def _iso_datetime(value: object) -> object:
+    """Parse ISO 8601 ourselves: pydantic would read ``2025`` or ``1700000000`` (a number or a
+    string of digits) as seconds since 1970, so a typo would give a date in 1970."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        if not isinstance(value, str) or not value.strip()[:4].isdigit():
+            raise ValueError
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is not a date and time; write e.g. 2024-03-14T17:00:00+01:00"
+        ) from None
+
+
 def _orcid(value: str) -> str:
     if not ORCID_RE.match(value):
         raise ValueError(f"'{value}' is not an ORCID iD such as 0000-0002-1825-0097")
@@ -75,6 +99,8 @@ Lang = Annotated[str, AfterValidator(_lang)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Text = Annotated[str, AfterValidator(_not_blank)]
 Orcid = Annotated[str, AfterValidator(_orcid)]
+#: A timezone-aware ISO 8601 date and time, e.g. 2024-03-14T17:00:00+01:00.
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 #: A text in several languages, e.g. ``{"es": "Clima", "en": "Climate"}``.
 Localized = dict[Lang, Text]
 
@@ -90,6 +116,14 @@ class License(_Frozen):
     url: AbsoluteUrl
     #: The attribution line a republisher must print, per language.
     attribution: Localized
+
+
+def _check_covered(info: ValidationInfo, what: str, texts: Localized) -> None:
+    """Raise unless ``texts`` has an entry for every language in site.yaml (``what`` is the
+    start of the message, naming the texts below the field the error is reported on)."""
+    missing = [lang for lang in info.data.get("languages") or [] if lang not in texts]
+    if missing:
+        raise ValueError(f"{what} no text for {', '.join(missing)}")
 
 
 class Site(_Frozen):
@@ -120,20 +154,36 @@ class Site(_Frozen):
     #: WebSub hubs to announce (may be empty).
     websub_hubs: list[AbsoluteUrl] = []
 
-    @model_validator(mode="after")
-    def _languages_covered(self) -> Site:
-        if self.default_language not in self.languages:
-            raise ValueError(f"default_language '{self.default_language}' is not in languages")
-        for name, texts in (
-            ("title", self.title),
-            ("description", self.description),
-            ("license.attribution", self.license.attribution),
-            *((f"types.{slug}", labels) for slug, labels in self.types.items()),
-        ):
-            missing = [lang for lang in self.languages if lang not in texts]
-            if missing:
-                raise ValueError(f"{name} has no text for {', '.join(missing)}")
-        return self
+    # Field validators (not one model validator) so that each error names its own field and
+    # line; ``languages`` is declared before the fields they check, so it is in ``info.data``.
+    @field_validator("default_language")
+    @classmethod
+    def _default_in_languages(cls, value: str, info: ValidationInfo) -> str:
+        languages = info.data.get("languages")
+        if languages is not None and value not in languages:
+            raise ValueError(f"'{value}' is not in languages ({', '.join(languages)})")
+        return value
+
+    @field_validator("title", "description")
+    @classmethod
+    def _texts_cover_languages(cls, value: Localized, info: ValidationInfo) -> Localized:
+        _check_covered(info, "has", value)
+        return value
+
+    @field_validator("license")
+    @classmethod
+    def _attribution_covers_languages(cls, value: License, info: ValidationInfo) -> License:
+        _check_covered(info, "attribution has", value.attribution)
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _types_cover_languages(
+        cls, value: dict[str, Localized], info: ValidationInfo
+    ) -> dict[str, Localized]:
+        for slug, labels in value.items():
+            _check_covered(info, f"'{slug}' has", labels)
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
@@ -172,11 +222,13 @@ class Study(_Frozen):
     #: Link to the paper, when not (only) a DOI.
     url: AbsoluteUrl | None = None
     #: When the paper was published.
-    published: AwareDatetime | None = None
+    published: IsoDatetime | None = None
 
 
-#: What an expert declared: nothing to declare, no answer, or the declaration itself.
-Conflicts = Literal["none", "not_responded"] | Text
+#: What an expert declared: ``none`` (nothing to declare), ``not_responded`` (no answer), or
+#: the declaration itself. One text type, not ``Literal[...] | Text``: both keywords are
+#: non-blank text anyway, and a union would report a blank declaration as a Literal mismatch.
+Conflicts = Text
 
 
 class ReactionFront(_Frozen):
@@ -202,9 +254,9 @@ class ArticleFront(_Frozen):
     #: Headline.
     title: Text
     #: Publication instant; in the future, an embargo.
-    published: AwareDatetime
+    published: IsoDatetime
     #: Last significant update (optional, not before ``published``).
-    updated: AwareDatetime | None = None
+    updated: IsoDatetime | None = None
     #: Slugs from topics.yaml.
     topics: list[Slug] = Field(min_length=1)
     #: One paragraph of plain text.
