@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from smcfeed._loader import MAX_FILE_BYTES, LoadResult, load_content
+from smcfeed._loader import LoadResult, load_content
+from smcfeed._parse import MAX_FILE_BYTES
 from smcfeed.exceptions import ContentError
 
 #: The articles make_content writes; every test that breaks something else checks they load.
@@ -106,13 +107,16 @@ def test_valid_folder_loads_without_errors(make_content):
     assert heat.type == "reaction"
     assert heat.topics == ("climate", "public-health")
     assert heat.study is not None and heat.study.doi == "10.5555/test.2024.0710"
-    assert [r.conflicts for r in heat.reactions] == ["none", "not_responded"]
-    assert heat.reactions[0].expert.name == "Ana García"
-    assert "<h3>" in heat.reactions[0].quote_html
-    assert "<strong>calor</strong>" in heat.body_html
+    assert heat.expert_ids == ("ana-garcia", "john-smith")
+    content = catalogue.content(heat)
+    assert [r.conflicts for r in content.reactions] == ["none", "not_responded"]
+    assert content.reactions[0].expert.name == "Ana García"
+    assert "<h3>" in content.reactions[0].quote_html
+    assert "<strong>calor</strong>" in content.body_html
     mars = next(a for a in catalogue.articles if a.slug == "mars-samples")
-    assert mars.reactions[0].conflicts == "Ha asesorado a la agencia espacial en otro proyecto."
-    assert mars.reactions[0].via == "SMC Demo Francia"
+    mars_reactions = catalogue.content(mars).reactions
+    assert mars_reactions[0].conflicts == "Ha asesorado a la agencia espacial en otro proyecto."
+    assert mars_reactions[0].via == "SMC Demo Francia"
 
 
 def test_a_new_valid_article_loads(make_content):

@@ -3,31 +3,38 @@
 The loader never raises for bad content: each problem becomes a :class:`ContentError` naming
 the file and line, and the files that are fine still load, so a caller can choose to serve them
 (cold start) or to keep the last good catalogue (reload).
+
+Article files are parsed one by one (in worker processes when there are many) into
+:class:`ParsedArticle` results, which a :class:`ParseCache` keeps between loads and across
+restarts: a reload parses only the files that changed.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
+import os
+import pickle
 import re
 from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from . import _markdown, _yaml
+from . import _yaml
+from ._parse import ParsedArticle, _Collector, line_of, parse_article, stamp_of
 from .catalogue import Catalogue
 from .exceptions import ContentError
-from .models import Article, ArticleFront, Expert, Localized, Reaction, Site
+from .models import Article, Expert, Localized, Site
 
-#: Files larger than this are refused: no article is anywhere near it.
-MAX_FILE_BYTES = 2 * 1024 * 1024
-ARTICLE_NAME_RE = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[a-zA-Z-]+)\.md$")
-_PLACEHOLDER_BASE = "https://invalid.invalid"
+log = logging.getLogger("smcfeed")
 
-M = TypeVar("M", bound=BaseModel)
+#: Below this many files to parse, worker processes cost more than they save.
+PARALLEL_FROM = 2000
+_CACHE_FORMAT = 1
 
 
 @dataclass
@@ -43,167 +50,52 @@ class LoadResult:
         return self.catalogue is not None and not self.errors
 
 
-class _Collector:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.errors: list[ContentError] = []
+@dataclass
+class ParseCache:
+    """Parsed article files by path, valid while a file's size and mtime stay the same."""
 
-    def rel(self, path: Path) -> str:
+    entries: dict[str, ParsedArticle] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        """Write the cache atomically (a crash leaves the old file or none)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+        with temporary.open("wb") as f:
+            pickle.dump((_CACHE_FORMAT, self.entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> ParseCache:
+        """A saved cache, or an empty one if there is none or it cannot be used."""
         try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def add(self, path: Path | str, line: int | None, message: str) -> None:
-        where = path if isinstance(path, str) else self.rel(path)
-        self.errors.append(ContentError(where, line, message))
-
-    def read(self, path: Path) -> str | None:
-        """The file's text, or None after recording why it cannot be read."""
-        try:
-            # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
-            # would otherwise let files outside the content folder in.
-            if not path.resolve().is_relative_to(self.root.resolve()):
-                self.add(path, None, "is a link to a file outside the content folder")
-                return None
-            if not path.is_file():
-                self.add(path, None, "is not a regular file")
-                return None
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self.add(
-                    path,
-                    None,
-                    f"is too large ({size / 1e6:.1f} MB; the limit is "
-                    f"{MAX_FILE_BYTES // 1024 // 1024} MB)",
-                )
-                return None
-            data = path.read_bytes()
-        except OSError as e:
-            self.add(path, None, f"cannot be read ({e.strerror or e})")
-            return None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            self.add(path, line, "is not UTF-8 text; save it as UTF-8")
-            return None
-        if "\x00" in text:
-            self.add(path, text[: text.index("\x00")].count("\n") + 1, "holds binary data")
-            return None
-        return text.removeprefix("\ufeff")
-
-    def yaml(self, path: Path, text: str, offset: int = 0) -> tuple[Any, _yaml.LineMap] | None:
-        try:
-            data, lines = _yaml.load(text)
-        except _yaml.YamlError as e:
-            self.add(path, e.line + offset if e.line else None, e.message)
-            return None
-        return data, {key: line + offset for key, line in lines.items()}
-
-    def model(
-        self, path: Path, cls: type[M], data: Any, lines: _yaml.LineMap, first_line: int = 1
-    ) -> M | None:
-        if not isinstance(data, dict):
-            self.add(path, first_line, "should hold fields (name: value), one per line")
-            return None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as e:
-            seen: set[tuple[str | int, ...]] = set()
-            for error in e.errors(include_url=False):
-                loc = tuple(p for p in error["loc"] if isinstance(p, int) or _is_field(p))
-                if loc in seen:
-                    continue
-                seen.add(loc)
-                self.add(path, _line_of(loc, lines, first_line), _explain(error, loc, cls))
-            return None
+            with path.open("rb") as f:
+                version, entries = pickle.load(f)
+        except (
+            OSError,
+            EOFError,
+            pickle.UnpicklingError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            ImportError,
+            IndexError,
+        ):
+            return cls()
+        return cls(entries) if version == _CACHE_FORMAT and isinstance(entries, dict) else cls()
 
 
-def _is_field(part: str) -> bool:
-    return "[" not in part and "(" not in part
-
-
-def _line_of(loc: tuple[str | int, ...], lines: _yaml.LineMap, default: int) -> int:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines and (end or lines):
-            return lines[loc[:end]]
-    return default
-
-
-def _field_name(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _allowed(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    model: Any = cls
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        info = model.model_fields.get(part)
-        model = None
-        if info is not None:
-            for candidate in (info.annotation, *getattr(info.annotation, "__args__", ())):
-                for inner in (candidate, *getattr(candidate, "__args__", ())):
-                    if isinstance(inner, type) and issubclass(inner, BaseModel):
-                        model = inner
-    return sorted(model.model_fields) if model is not None else []
-
-
-def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> str:
-    name = _field_name(loc)
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "missing":
-        return f"'{name}' is missing; it is required"
-    if kind == "extra_forbidden":
-        allowed = _allowed(cls, loc)
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-        return f"unknown field '{name}'{hint}"
-    if kind == "timezone_aware":
-        said = value.isoformat() if isinstance(value, datetime) else value
-        return (
-            f"'{name}' has no timezone: add the offset, e.g. 2024-03-14T17:00:00+01:00 "
-            f"(it says '{said}')"
-        )
-    if kind.startswith("datetime") or kind.startswith("date_"):
-        return f"'{name}' is not a date and time ('{value}'); write e.g. 2024-03-14T17:00:00+01:00"
-    if kind == "value_error":
-        return f"'{name}': {error['ctx']['error']}" if name else str(error["ctx"]["error"])
-    if kind == "too_short":
-        return f"'{name}' must list at least one item"
-    if value is None and kind.endswith("_type"):
-        return f"'{name}' is empty; give it a value"
-    if kind in ("string_type", "literal_error"):
-        return f"'{name}' should be text, not {type(value).__name__} ('{value}')"
-    if kind in ("list_type",):
-        return f"'{name}' should be a list, e.g. [a, b]"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"'{name}' should hold fields (name: value)"
-    if kind in ("int_parsing", "int_type", "greater_than_equal", "less_than_equal"):
-        return f"'{name}': {error['msg'].lower()} ('{value}')"
-    return f"'{name}': {error['msg']}" if name else error["msg"]
-
-
-def _split_front_matter(text: str) -> tuple[str, str, int] | None:
-    """(front matter, body, line number of the body's first line), or None."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip() != "---":
-        return None
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
-    return None
-
-
-def load_content(root: Path | str, base_url: str | None = None) -> LoadResult:
+def load_content(
+    root: Path | str,
+    base_url: str | None = None,
+    cache: ParseCache | None = None,
+    changed: Iterable[Path] | None = None,
+) -> LoadResult:
     """Load and check a content folder. Never raises for anything the folder holds.
 
-    ``base_url`` overrides site.yaml's, e.g. to serve the content on localhost.
+    ``base_url`` overrides site.yaml's, e.g. to serve the content on localhost. With a
+    ``cache``, unchanged article files are not parsed again; it is updated in place. With
+    ``changed`` (paths reported by a file watcher), only those article files are looked at
+    again and the rest of the cache is trusted as it is.
     """
     root = Path(root)
     out = _Collector(root)
@@ -219,8 +111,10 @@ def load_content(root: Path | str, base_url: str | None = None) -> LoadResult:
         site = site.model_copy(update={"base_url": base_url.rstrip("/")})
     languages = site.languages if site else []
     topics = _load_localized_map(out, root / "topics.yaml", languages)
-    experts = _load_experts(out, root / "experts", languages)
-    articles = _load_articles(out, root, site, topics, experts)
+    experts, broken_experts = _load_experts(out, root / "experts", languages)
+    cache = cache if cache is not None else ParseCache()
+    parsed = _parse_articles(out, root, cache, changed)
+    articles = _check_articles(out, parsed, site, topics, experts, broken_experts)
     if site is None or topics is None:
         return LoadResult(None, out.errors)
     catalogue = Catalogue(site=site, topics=topics, experts=experts, articles=articles)
@@ -276,11 +170,15 @@ def _load_localized_map(
     return result
 
 
-def _load_experts(out: _Collector, folder: Path, languages: list[str]) -> dict[str, Expert]:
+def _load_experts(
+    out: _Collector, folder: Path, languages: list[str]
+) -> tuple[dict[str, Expert], set[str]]:
+    """The valid experts by id, and the ids whose files are broken."""
     experts: dict[str, Expert] = {}
+    broken: set[str] = set()
     if not folder.is_dir():
         out.add(folder, None, "is missing: the experts folder holds one file per expert")
-        return experts
+        return experts, broken
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
@@ -290,6 +188,7 @@ def _load_experts(out: _Collector, folder: Path, languages: list[str]) -> dict[s
         if not re.match(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", path.stem):
             out.add(path, None, "the expert id (file name) must be lowercase letters, digits, -")
             continue
+        broken.add(path.stem)
         text = out.read(path)
         parsed = out.yaml(path, text) if text is not None else None
         if parsed is None:
@@ -301,29 +200,133 @@ def _load_experts(out: _Collector, folder: Path, languages: list[str]) -> dict[s
         if missing:
             out.add(path, parsed[1].get(("role",)), f"'role' has no text for {', '.join(missing)}")
             continue
+        broken.discard(path.stem)
         experts[path.stem] = expert
-    return experts
+    return experts, broken
 
 
-def _load_articles(
-    out: _Collector,
-    root: Path,
-    site: Site | None,
-    topics: dict[str, Localized] | None,
-    experts: dict[str, Expert],
-) -> list[Article]:
+def _walk(folder: Path) -> list[Path]:
+    """Every file (or link, or odd entry) below ``folder``, skipping hidden names."""
+    found: list[Path] = []
+    for current, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        base = Path(current)
+        found += [base / name for name in files if not name.startswith(".")]
+        # Linked folders are not entered but reported, and so is a folder named like an
+        # article, rather than silently skipped.
+        found += [
+            base / name
+            for name in folders
+            if name.endswith(".md") or os.path.islink(os.path.join(current, name))
+        ]
+    return sorted(found)
+
+
+def _parse_articles(
+    out: _Collector, root: Path, cache: ParseCache, changed: Iterable[Path] | None
+) -> list[ParsedArticle]:
     folder = root / "articles"
     if not folder.is_dir():
         out.add(folder, None, "is missing: articles go in articles/<year>/<slug>.<lang>.md")
+        cache.entries.clear()
         return []
+    entries = cache.entries
+    todo: list[Path] = []
+    if changed is not None and entries:
+        for path in changed:
+            path = Path(path)
+            rel = out.rel(path)
+            if not rel.startswith("articles/") or any(p.startswith(".") for p in path.parts):
+                continue
+            if path.is_dir() and not path.name.endswith(".md"):
+                todo += _walk(path)
+            elif path.exists() or path.is_symlink():
+                todo.append(path)
+            else:
+                for key in [k for k in entries if k == rel or k.startswith(rel + "/")]:
+                    del entries[key]
+    else:
+        paths = _walk(folder)
+        present = {out.rel(p) for p in paths}
+        for key in [k for k in entries if k not in present]:
+            del entries[key]
+        for path in paths:
+            known = entries.get(out.rel(path))
+            try:
+                fresh = known is not None and known.stamp == stamp_of(path)
+            except OSError:
+                fresh = False
+            if not fresh:
+                todo.append(path)
+    for result in _parse_many(root, out.safe_root, todo):
+        entries[result.path] = result
+    return [entries[key] for key in sorted(entries)]
+
+
+def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[ParsedArticle]:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_FROM or workers < 2:
+        return [parse_article(root, path, safe_root) for path in paths]
+    log.info("parsing %d article files in %d processes", len(paths), workers)
+    # spawn, not fork: reloads run in a thread of a server process.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        chunk = max(1, len(paths) // (workers * 8))
+        return list(
+            pool.map(
+                parse_article, [root] * len(paths), paths, [safe_root] * len(paths), chunksize=chunk
+            )
+        )
+
+
+def _check_articles(
+    out: _Collector,
+    parsed: list[ParsedArticle],
+    site: Site | None,
+    topics: dict[str, Localized] | None,
+    experts: dict[str, Expert],
+    broken_experts: set[str],
+) -> list[Article]:
+    """The checks that need other files: types, topics, experts, languages, duplicates."""
     articles: dict[tuple[str, str], Article] = {}
-    for path in sorted(
-        p for p in folder.rglob("*") if not p.is_dir() or p.is_symlink() or p.suffix == ".md"
-    ):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        article = _load_article(out, root, path, site, topics, experts)
+    types = site.types if site else None
+    languages = site.languages if site else None
+    for result in parsed:
+        out.errors += result.errors
+        article = result.article
         if article is None:
+            continue
+        before = len(out.errors)
+        path = result.path
+
+        def err(loc: tuple[str | int, ...], message: str, result: ParsedArticle = result) -> None:
+            out.add(result.path, line_of(result, loc), message)
+
+        if languages is not None and article.lang not in languages:
+            out.add(
+                path,
+                None,
+                f"language '{article.lang}' (from the file name) is not in site.yaml's languages",
+            )
+        if types is not None and article.type not in types:
+            err(("type",), f"unknown type '{article.type}'; site.yaml has {', '.join(types)}")
+        if topics is not None:
+            for index, topic in enumerate(article.topics):
+                if topic not in topics:
+                    close = difflib.get_close_matches(topic, list(topics), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    err(("topics", index), f"unknown topic '{topic}'{hint}; add it to topics.yaml")
+        for index, expert in enumerate(article.expert_ids):
+            if expert in broken_experts:
+                err(
+                    ("reactions", index, "expert"),
+                    f"expert '{expert}' cannot be used until experts/{expert}.yaml is fixed",
+                )
+            elif expert not in experts:
+                err(
+                    ("reactions", index, "expert"),
+                    f"unknown expert '{expert}': there is no experts/{expert}.yaml",
+                )
+        if len(out.errors) > before:
             continue
         key = (article.slug, article.lang)
         if key in articles:
@@ -331,7 +334,7 @@ def _load_articles(
             continue
         articles[key] = article
     _check_translations(out, articles)
-    return [a for a in articles.values() if a is not None]
+    return list(articles.values())
 
 
 def _check_translations(out: _Collector, articles: dict[tuple[str, str], Article]) -> None:
@@ -349,104 +352,3 @@ def _check_translations(out: _Collector, articles: dict[tuple[str, str], Article
                     f"not '{first.type}'; translations must have the same type",
                 )
                 del articles[(other.slug, other.lang)]
-
-
-def _load_article(
-    out: _Collector,
-    root: Path,
-    path: Path,
-    site: Site | None,
-    topics: dict[str, Localized] | None,
-    experts: dict[str, Expert],
-) -> Article | None:
-    rel = out.rel(path)
-    parts = path.relative_to(root / "articles").parts
-    match = ARTICLE_NAME_RE.match(parts[-1])
-    if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]) or match is None:
-        out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
-        return None
-    slug, lang = match["slug"], match["lang"]
-    text = out.read(path)
-    if text is None:
-        return None
-    split = _split_front_matter(text)
-    if split is None:
-        if text.split("\n", 1)[0].rstrip() == "---":
-            out.add(path, 1, "the front matter is not closed: end the fields with a line '---'")
-        else:
-            out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
-        return None
-    front_text, body, _body_line = split
-    parsed = out.yaml(path, front_text, offset=1)
-    if parsed is None:
-        return None
-    data, lines = parsed
-    front = out.model(path, ArticleFront, data, lines, first_line=1)
-    if front is None:
-        return None
-    errors_before = len(out.errors)
-
-    def err(loc: tuple[str | int, ...], message: str) -> None:
-        out.add(path, _line_of(loc, lines, 1), message)
-
-    if site is not None:
-        if lang not in site.languages:
-            out.add(
-                path,
-                None,
-                f"language '{lang}' (from the file name) is not in site.yaml's languages",
-            )
-        if front.type not in site.types:
-            err(("type",), f"unknown type '{front.type}'; site.yaml has {', '.join(site.types)}")
-    if topics is not None:
-        for index, topic in enumerate(front.topics):
-            if topic not in topics:
-                close = difflib.get_close_matches(topic, list(topics), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                err(("topics", index), f"unknown topic '{topic}'{hint}; add it to topics.yaml")
-    for index, reaction in enumerate(front.reactions):
-        if reaction.expert not in experts:
-            err(
-                ("reactions", index, "expert"),
-                f"unknown expert '{reaction.expert}': there is no experts/{reaction.expert}.yaml",
-            )
-    if front.updated is not None and front.updated < front.published:
-        err(("updated",), "'updated' is before 'published'")
-    if parts[0] != f"{front.published.year:04d}":
-        err(
-            ("published",),
-            f"is in the folder {parts[0]} but 'published' is in {front.published.year}; "
-            f"move it to articles/{front.published.year}/",
-        )
-    if len(out.errors) > errors_before:
-        return None
-
-    base = site.root if site else _PLACEHOLDER_BASE
-    reactions = tuple(
-        Reaction(
-            expert_id=r.expert,
-            expert=experts[r.expert],
-            quote=r.quote,
-            quote_html=_markdown.render(r.quote, base),
-            conflicts=r.conflicts,
-            translated_from=r.translated_from,
-            via=r.via,
-        )
-        for r in front.reactions
-    )
-    return Article(
-        slug=slug,
-        lang=lang,
-        path=rel,
-        type=front.type,
-        title=front.title,
-        published=front.published,
-        updated=front.updated,
-        topics=tuple(front.topics),
-        summary=front.summary,
-        source_url=front.source_url,
-        image=front.image,
-        study=front.study,
-        reactions=reactions,
-        body_html=_markdown.render(body, base),
-    )

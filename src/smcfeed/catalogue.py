@@ -7,10 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
+from ._parse import render_content
 from .exceptions import NotFound
-from .models import Article, Expert, Localized, Site
+from .models import Article, ArticleContent, Expert, Localized, Site
 
 #: The ways content is sliced into feeds; ``all`` is a language's main feed.
 FeedKind = Literal["all", "topics", "types", "experts"]
@@ -64,6 +66,7 @@ class Catalogue:
         topics: Mapping[str, Localized],
         experts: Mapping[str, Expert],
         articles: Iterable[Article],
+        content_cache: int = 4096,
     ) -> None:
         self.site = site
         self.topics = dict(topics)
@@ -78,12 +81,18 @@ class Catalogue:
             feeds[FeedKey(lang, "types", article.type)].append(article)
             for topic in article.topics:
                 feeds[FeedKey(lang, "topics", topic)].append(article)
-            for expert in dict.fromkeys(r.expert_id for r in article.reactions):
+            for expert in dict.fromkeys(article.expert_ids):
                 feeds[FeedKey(lang, "experts", expert)].append(article)
             self._by_slug[article.slug][lang] = article
         self._timelines = {key: _Timeline(items) for key, items in feeds.items()}
+        #: Rendered quotes and bodies of the most used articles (bounded: large corpora).
+        self.content = lru_cache(maxsize=content_cache)(self._content)
         self._everything = _Timeline(ordered)
         self._empty = _Timeline(())
+
+    def _content(self, article: Article) -> ArticleContent:
+        """The article's quotes and body, rendered from the source it was validated from."""
+        return render_content(article, self.experts, self.site.root)
 
     def __len__(self) -> int:
         return len(self.articles)

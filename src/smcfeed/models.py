@@ -291,7 +291,13 @@ class Reaction(_Frozen):
 
 
 class Article(_Frozen):
-    """One article in one language, validated and rendered."""
+    """One article in one language, validated: what indexes and feeds need at hand.
+
+    The quotes and body are not kept as text: ``source`` holds the file as it was validated,
+    compressed, and :meth:`Catalogue.content` renders them from it on demand (and keeps the
+    most used). That keeps a catalogue of 100,000 articles small, and a request never reads
+    a file that may have changed on disk since it was checked.
+    """
 
     #: File name stem shared by translations.
     slug: str
@@ -317,12 +323,21 @@ class Article(_Frozen):
     image: str | None
     #: The study reacted to.
     study: Study | None
-    #: Expert quotes, in the editor's order.
-    reactions: tuple[Reaction, ...]
-    #: The body rendered to sanitised HTML with absolute URLs.
-    body_html: str
+    #: Ids of the experts quoted, in the editor's order.
+    expert_ids: tuple[str, ...]
+    #: The validated file, zlib-compressed.
+    source: bytes = Field(repr=False)
 
     @property
     def modified(self) -> datetime:
         """When the article last changed: ``updated`` or else ``published``."""
         return self.updated or self.published
+
+
+class ArticleContent(_Frozen):
+    """The parts of an article rendered on demand: its quotes and its body."""
+
+    #: Expert quotes, in the editor's order, each with its HTML.
+    reactions: tuple[Reaction, ...]
+    #: The body rendered to sanitised HTML with absolute URLs.
+    body_html: str

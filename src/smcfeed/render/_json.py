@@ -69,7 +69,7 @@ def smc_extension(site: Site, item: Item) -> dict[str, Any]:
             if study
             else None
         ),
-        "reactions": [_reaction(r, lang) for r in article.reactions],
+        "reactions": [_reaction(r, lang) for r in item.content.reactions],
         "translations": [
             {"language": link.lang, "url": link.url, "title": link.title}
             for link in item.translations
@@ -126,5 +126,5 @@ def render_json_feed(page: FeedPage) -> bytes:
 def render_article(site: Site, item: Item) -> bytes:
     """``/{lang}/articles/{slug}.json``: one article with its structured reactions."""
     body = _item(site, item)
-    body["body_html"] = item.article.body_html
+    body["body_html"] = item.content.body_html
     return orjson.dumps(body, option=orjson.OPT_INDENT_2)

@@ -11,13 +11,14 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 
 from .. import _i18n, _markdown
 from ..ages import Age, age_of, label_since, next_turnover
 from ..catalogue import Catalogue, FeedKey
 from ..exceptions import NotFound
-from ..models import Article, Reaction, Site
+from ..models import Article, ArticleContent, Reaction, Site
 
 #: Feed formats: URL file name -> short name.
 FORMATS = {"rss.xml": "rss", "atom.xml": "atom", "feed.json": "json"}
@@ -72,6 +73,8 @@ class Item:
     age: Age | None
     translations: tuple[Link, ...]
     content_html: str
+    #: The quotes and body, rendered.
+    content: ArticleContent
 
     @property
     def lang(self) -> str:
@@ -135,7 +138,7 @@ class ItemRenderer:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.site = catalogue.site
-        self._bodies: dict[tuple[str, str], str] = {}
+        self._body = lru_cache(maxsize=catalogue_cache_size(catalogue))(self._render_body)
 
     def item(self, article: Article, now: datetime) -> Item:
         site, lang = self.site, article.lang
@@ -165,13 +168,11 @@ class ItemRenderer:
             age=age,
             translations=translations,
             content_html="\n".join(parts),
+            content=self.catalogue.content(article),
         )
 
-    def _body(self, article: Article) -> str:
-        key = (article.slug, article.lang)
-        if key not in self._bodies:
-            self._bodies[key] = _body_html(self.site, article)
-        return self._bodies[key]
+    def _render_body(self, article: Article) -> str:
+        return _body_html(self.site, article, self.catalogue.content(article))
 
     def changes(self, article: Article, now: datetime) -> tuple[datetime, datetime | None]:
         """When the item's output last changed at or before ``now``, and will next change."""
@@ -260,19 +261,25 @@ def _reaction_html(reaction: Reaction, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _body_html(site: Site, article: Article) -> str:
+def catalogue_cache_size(catalogue: Catalogue) -> int:
+    """As many item bodies as the catalogue keeps rendered content for."""
+    info = catalogue.content.cache_info()
+    return info.maxsize or 4096
+
+
+def _body_html(site: Site, article: Article, content: ArticleContent) -> str:
     lang = article.lang
     parts = [f"<p>{escape(article.summary)}</p>"]
     if article.image:
         parts.append(f'<p><img src="{escape(article.image)}" alt=""></p>')
-    if article.body_html:
-        parts.append(article.body_html)
+    if content.body_html:
+        parts.append(content.body_html)
     study = _study_html(article)
     if study:
         parts.append(study)
-    if article.reactions:
+    if content.reactions:
         parts.append(f"<h2>{escape(_i18n.text(lang, 'reactions'))}</h2>")
-        parts += [_reaction_html(r, lang) for r in article.reactions]
+        parts += [_reaction_html(r, lang) for r in content.reactions]
     license = site.license
     parts.append(
         f"<p><small>{escape(license.attribution[lang])} "

@@ -151,7 +151,7 @@ def _entry(fe: FeedEntry, page: FeedPage, item: Item, fmt: str) -> None:
         # RSS shows a category's text to readers: the label; Atom has room for both.
         term = label if fmt == "rss" else slug
         fe.category(term=term, scheme=scheme, label=label)
-    for reaction in article.reactions:
+    for reaction in item.content.reactions:
         person = {"name": reaction.expert.name}
         if reaction.expert.url:
             person["uri"] = reaction.expert.url

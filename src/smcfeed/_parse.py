@@ -1,0 +1,312 @@
+"""Reading one content file: its text, its YAML with line numbers, its model, its errors.
+
+Everything here works on one file at a time and returns picklable results, so article files
+can be parsed in worker processes and the results kept in a cache between loads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import _markdown, _yaml
+from .exceptions import ContentError
+from .models import Article, ArticleContent, ArticleFront, Expert, Reaction
+
+#: Files larger than this are refused: no article is anywhere near it.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+ARTICLE_NAME_RE = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[a-zA-Z-]+)\.md$")
+#: (size, modification time in ns) of a file: when it changes, the file is read again.
+Stamp = tuple[int, int]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Collector:
+    """Collects the errors of the files it reads, each naming the file and line."""
+
+    def __init__(self, root: Path, safe_root: Path | None = None) -> None:
+        self.root = root
+        #: The content folder with links resolved; files must resolve to inside it.
+        self.safe_root = safe_root or root.resolve()
+        self.errors: list[ContentError] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def add(self, path: Path | str, line: int | None, message: str) -> None:
+        where = path if isinstance(path, str) else self.rel(path)
+        self.errors.append(ContentError(where, line, message))
+
+    def read(self, path: Path) -> str | None:
+        """The file's text, or None after recording why it cannot be read."""
+        try:
+            # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
+            # would otherwise let files outside the content folder in.
+            if not path.resolve().is_relative_to(self.safe_root):
+                self.add(path, None, "is a link to a file outside the content folder")
+                return None
+            if not path.is_file():
+                self.add(path, None, "is not a regular file")
+                return None
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.add(
+                    path,
+                    None,
+                    f"is too large ({size / 1e6:.1f} MB; the limit is "
+                    f"{MAX_FILE_BYTES // 1024 // 1024} MB)",
+                )
+                return None
+            data = path.read_bytes()
+        except OSError as e:
+            self.add(path, None, f"cannot be read ({e.strerror or e})")
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            self.add(path, line, "is not UTF-8 text; save it as UTF-8")
+            return None
+        if "\x00" in text:
+            self.add(path, text[: text.index("\x00")].count("\n") + 1, "holds binary data")
+            return None
+        return text.removeprefix("\ufeff")
+
+    def yaml(self, path: Path, text: str, offset: int = 0) -> tuple[Any, _yaml.LineMap] | None:
+        try:
+            data, lines = _yaml.load(text)
+        except _yaml.YamlError as e:
+            self.add(path, e.line + offset if e.line else None, e.message)
+            return None
+        return data, {key: line + offset for key, line in lines.items()}
+
+    def model(
+        self, path: Path, cls: type[M], data: Any, lines: _yaml.LineMap, first_line: int = 1
+    ) -> M | None:
+        if not isinstance(data, dict):
+            self.add(path, first_line, "should hold fields (name: value), one per line")
+            return None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            seen: set[tuple[str | int, ...]] = set()
+            for error in e.errors(include_url=False):
+                loc = tuple(p for p in error["loc"] if isinstance(p, int) or _is_field(p))
+                if loc in seen:
+                    continue
+                seen.add(loc)
+                self.add(path, _line_of(loc, lines, first_line), _explain(error, loc, cls))
+            return None
+
+
+def _is_field(part: str) -> bool:
+    return "[" not in part and "(" not in part
+
+
+def _line_of(loc: tuple[str | int, ...], lines: _yaml.LineMap, default: int) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines and (end or lines):
+            return lines[loc[:end]]
+    return default
+
+
+def _field_name(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _allowed(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    model: Any = cls
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        model = None
+        if info is not None:
+            for candidate in (info.annotation, *getattr(info.annotation, "__args__", ())):
+                for inner in (candidate, *getattr(candidate, "__args__", ())):
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        model = inner
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> str:
+    name = _field_name(loc)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "missing":
+        return f"'{name}' is missing; it is required"
+    if kind == "extra_forbidden":
+        allowed = _allowed(cls, loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
+        return f"unknown field '{name}'{hint}"
+    if kind == "timezone_aware":
+        said = value.isoformat() if isinstance(value, datetime) else value
+        return (
+            f"'{name}' has no timezone: add the offset, e.g. 2024-03-14T17:00:00+01:00 "
+            f"(it says '{said}')"
+        )
+    if kind.startswith("datetime") or kind.startswith("date_"):
+        return f"'{name}' is not a date and time ('{value}'); write e.g. 2024-03-14T17:00:00+01:00"
+    if kind == "value_error":
+        return f"'{name}': {error['ctx']['error']}" if name else str(error["ctx"]["error"])
+    if kind == "too_short":
+        return f"'{name}' must list at least one item"
+    if value is None and kind.endswith("_type"):
+        return f"'{name}' is empty; give it a value"
+    if kind in ("string_type", "literal_error"):
+        return f"'{name}' should be text, not {type(value).__name__} ('{value}')"
+    if kind in ("list_type",):
+        return f"'{name}' should be a list, e.g. [a, b]"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"'{name}' should hold fields (name: value)"
+    if kind in ("int_parsing", "int_type", "greater_than_equal", "less_than_equal"):
+        return f"'{name}': {error['msg'].lower()} ('{value}')"
+    return f"'{name}': {error['msg']}" if name else error["msg"]
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """(front matter, body, line number of the body's first line), or None."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    return None
+
+
+#: Where in an article the cross-file checks point: the lines they may need.
+_CHECKED_KEYS = ("type", "topics", "reactions", "updated", "published")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """One article file read and checked on its own (before the checks against other files)."""
+
+    #: Path relative to the content folder.
+    path: str
+    #: Size and modification time when it was read.
+    stamp: Stamp
+    #: The article, if the file is valid on its own.
+    article: Article | None
+    #: Lines of the keys the cross-file checks report on.
+    lines: dict[tuple[str | int, ...], int]
+    #: The file's own errors.
+    errors: tuple[ContentError, ...]
+
+
+def stamp_of(path: Path) -> Stamp:
+    stat = path.stat()
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def parse_article(root: Path, path: Path, safe_root: Path | None = None) -> ParsedArticle:
+    """Read and check one article file. Never raises for anything the file holds."""
+    out = _Collector(root, safe_root)
+    rel = out.rel(path)
+    try:
+        stamp = stamp_of(path)
+    except OSError:
+        stamp = (-1, -1)
+    article, lines = _parse_article(out, root, path, rel)
+    return ParsedArticle(rel, stamp, article, lines, tuple(out.errors))
+
+
+def _parse_article(
+    out: _Collector, root: Path, path: Path, rel: str
+) -> tuple[Article | None, dict[tuple[str | int, ...], int]]:
+    parts = path.relative_to(root / "articles").parts
+    match = ARTICLE_NAME_RE.match(parts[-1])
+    if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]) or match is None:
+        out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
+        return None, {}
+    slug, lang = match["slug"], match["lang"]
+    text = out.read(path)
+    if text is None:
+        return None, {}
+    split = _split_front_matter(text)
+    if split is None:
+        if text.split("\n", 1)[0].rstrip() == "---":
+            out.add(path, 1, "the front matter is not closed: end the fields with a line '---'")
+        else:
+            out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
+        return None, {}
+    front_text, _body, _body_line = split
+    parsed = out.yaml(path, front_text, offset=1)
+    if parsed is None:
+        return None, {}
+    data, lines = parsed
+    front = out.model(path, ArticleFront, data, lines, first_line=1)
+    if front is None:
+        return None, {}
+    kept = {key: line for key, line in lines.items() if not key or key[0] in _CHECKED_KEYS}
+    if parts[0] != f"{front.published.year:04d}":
+        out.add(
+            path,
+            _line_of(("published",), lines, 1),
+            f"is in the folder {parts[0]} but 'published' is in {front.published.year}; "
+            f"move it to articles/{front.published.year}/",
+        )
+        return None, kept
+    if front.updated is not None and front.updated < front.published:
+        out.add(path, _line_of(("updated",), lines, 1), "'updated' is before 'published'")
+        return None, kept
+    article = Article(
+        slug=slug,
+        lang=lang,
+        path=rel,
+        type=front.type,
+        title=front.title,
+        published=front.published,
+        updated=front.updated,
+        topics=tuple(front.topics),
+        summary=front.summary,
+        source_url=front.source_url,
+        image=front.image,
+        study=front.study,
+        expert_ids=tuple(r.expert for r in front.reactions),
+        source=zlib.compress(text.encode(), 1),
+    )
+    return article, kept
+
+
+def line_of(parsed: ParsedArticle, loc: tuple[str | int, ...]) -> int:
+    """The line of ``loc`` in a parsed article (the nearest enclosing key that has one)."""
+    return _line_of(loc, parsed.lines, 1)
+
+
+def render_content(article: Article, experts: dict[str, Expert], base_url: str) -> ArticleContent:
+    """Render an article's quotes and body from the source it was validated from."""
+    text = zlib.decompress(article.source).decode()
+    split = _split_front_matter(text)
+    assert split is not None, article.path  # it was checked when the article was loaded
+    front_text, body, _ = split
+    front = ArticleFront.model_validate(_yaml.load_data(front_text))
+    reactions = tuple(
+        Reaction(
+            expert_id=r.expert,
+            expert=experts[r.expert],
+            quote=r.quote,
+            quote_html=_markdown.render(r.quote, base_url),
+            conflicts=r.conflicts,
+            translated_from=r.translated_from,
+            via=r.via,
+        )
+        for r in front.reactions
+    )
+    return ArticleContent(reactions=reactions, body_html=_markdown.render(body, base_url))
