@@ -284,3 +284,39 @@ def test_order_is_by_instant_then_slug(make_content):
     assert [a.slug for a in catalogue.articles][:3] == expected
     instants = [a.published for a in catalogue.articles]
     assert instants == sorted(instants, reverse=True)
+
+
+def _snapshot(catalogue: Catalogue) -> dict[str, object]:
+    """Everything the indexes answer, in plain data, to compare two catalogues."""
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    return {
+        "articles": [a.path for a in catalogue.articles],
+        "feeds": {
+            key: [a.path for a in catalogue.items(key, far)] for key in catalogue.feed_keys()
+        },
+        "translations": {
+            a.path: [t.path for t in catalogue.translations(a, far)] for a in catalogue.articles
+        },
+    }
+
+
+def test_an_updated_catalogue_equals_one_built_from_scratch() -> None:
+    from smcfeed import load_content
+
+    from ._support import SAMPLE
+
+    full = load_content(SAMPLE).catalogue
+    assert full is not None
+    articles = list(full.articles)
+    # Drop three articles (one of a translation pair), then edit one: new objects.
+    dropped = [articles[0], articles[5], articles[-1]]
+    kept = [a for a in articles if a not in dropped]
+    smaller = Catalogue(full.site, full.topics, full.experts, kept)
+    updated = Catalogue(full.site, full.topics, full.experts, kept, previous=full)
+    assert _snapshot(updated) == _snapshot(smaller)
+    edited = kept[3].model_copy(update={"title": "Edited", "topics": ("climate",)})
+    again = [edited if a is kept[3] else a for a in kept] + dropped
+    rebuilt = Catalogue(full.site, full.topics, full.experts, again)
+    updated_again = Catalogue(full.site, full.topics, full.experts, again, previous=updated)
+    assert _snapshot(updated_again) == _snapshot(rebuilt)
+    assert updated_again.memo is full.memo

@@ -7,6 +7,7 @@ import re
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -951,3 +952,50 @@ def test_errors_in_several_files_are_all_reported_in_one_pass(make_content):
         "articles/2023/mars-samples.es.md",
         "articles/2025/screens-sleep.en.md",
     }
+
+
+def _summary(result: LoadResult) -> tuple[list[str], list[str]]:
+    assert result.catalogue is not None
+    return [a.path + a.title for a in result.catalogue.articles], [str(e) for e in result.errors]
+
+
+def test_a_reload_of_changed_files_equals_a_full_load(make_content: Any) -> None:
+    from smcfeed._loader import ParseCache
+
+    content = make_content()
+    cache = ParseCache()
+    first = load_content(content, cache=cache)
+    article = next(iter(sorted((content / "articles").rglob("*.en.md"))))
+    article.write_text(article.read_text().replace("title:", "title: Edited", 1))
+    broken = content.write("articles/2024/broken.es.md", "---\ntype: reaction\n---\n")
+    again = load_content(content, cache=cache, changed=[article, broken], previous=first.catalogue)
+    assert _summary(again) == _summary(load_content(content))
+    assert any("Edited" in title for title in _summary(again)[0])
+    broken.unlink()
+    third = load_content(content, cache=cache, changed=[broken], previous=again.catalogue)
+    assert _summary(third) == _summary(load_content(content))
+    assert third.ok
+
+
+def test_the_parse_cache_survives_a_restart_and_skips_unchanged_files(
+    make_content: Any, tmp_path: Path
+) -> None:
+    from smcfeed._loader import ParseCache
+
+    content = make_content()
+    cache = ParseCache()
+    first = load_content(content, cache=cache)
+    saved = tmp_path / "cache.pickle"
+    cache.save(saved)
+    restored = ParseCache.load(saved)
+    assert set(restored.entries) == set(cache.entries)
+    kept = dict(restored.entries)
+    article = next(iter(sorted((content / "articles").rglob("*.es.md"))))
+    article.write_text(article.read_text() + "\nMore text.\n")
+    second = load_content(content, cache=restored)
+    assert _summary(second) == _summary(first)
+    rel = article.relative_to(content).as_posix()
+    for path, parsed in restored.entries.items():
+        assert (parsed is kept[path]) == (path != rel), path
+    (tmp_path / "garbage.pickle").write_bytes(b"not a pickle")
+    assert ParseCache.load(tmp_path / "garbage.pickle").entries == {}

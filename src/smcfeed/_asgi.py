@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from starlette.types import ASGIApp
 
 from ._accesslog import AccessLog
+from ._state import default_cache_file
 from .app import create_app
 
+_content = os.environ.get("SMCFEED_CONTENT", "content")
+_cache = os.environ.get("SMCFEED_CACHE", "")
+
 app: ASGIApp = create_app(
-    os.environ.get("SMCFEED_CONTENT", "content"),
+    _content,
     watch=os.environ.get("SMCFEED_WATCH", "1") == "1",
     base_url=os.environ.get("SMCFEED_BASE_URL") or None,
     max_age=int(os.environ.get("SMCFEED_MAX_AGE", "300")),
+    cache_file=None if _cache == "off" else Path(_cache or default_cache_file(Path(_content))),
 )
 
 if os.environ.get("SMCFEED_ACCESS_LOG", "1") == "1":

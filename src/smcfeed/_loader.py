@@ -19,13 +19,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from . import _yaml
-from ._parse import ParsedArticle, _Collector, line_of, parse_article, stamp_of
+from ._parse import ParsedArticle, Stamp, _Collector, line_of, parse_article
 from .catalogue import Catalogue
 from .exceptions import ContentError
 from .models import Article, Expert, Localized, Site
@@ -51,10 +52,26 @@ class LoadResult:
 
 
 @dataclass
+class _Settings:
+    """site.yaml, topics.yaml and experts/ as last loaded, with their errors."""
+
+    site: Site | None
+    topics: dict[str, Localized] | None
+    experts: dict[str, Expert]
+    broken_experts: set[str]
+    errors: list[ContentError]
+
+
+@dataclass
 class ParseCache:
     """Parsed article files by path, valid while a file's size and mtime stay the same."""
 
     entries: dict[str, ParsedArticle] = field(default_factory=dict)
+    #: The settings of the last load (not saved to disk: they are few files).
+    settings: _Settings | None = None
+    #: Results of the cross-file checks per path, valid for ``settings``: the parsed file
+    #: they were made for, and the errors (none: the article passed).
+    checks: dict[str, tuple[ParsedArticle, list[ContentError]]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         """Write the cache atomically (a crash leaves the old file or none)."""
@@ -89,13 +106,15 @@ def load_content(
     base_url: str | None = None,
     cache: ParseCache | None = None,
     changed: Iterable[Path] | None = None,
+    previous: Catalogue | None = None,
 ) -> LoadResult:
     """Load and check a content folder. Never raises for anything the folder holds.
 
     ``base_url`` overrides site.yaml's, e.g. to serve the content on localhost. With a
     ``cache``, unchanged article files are not parsed again; it is updated in place. With
     ``changed`` (paths reported by a file watcher), only those article files are looked at
-    again and the rest of the cache is trusted as it is.
+    again and the rest of the cache is trusted as it is. ``previous`` (the catalogue being
+    served) lends the new one its rendered parts when nothing they depend on changed.
     """
     root = Path(root)
     out = _Collector(root)
@@ -106,19 +125,45 @@ def load_content(
         out.add(str(root), None, "is a file, not a content folder")
         return LoadResult(None, out.errors)
 
+    cache = cache if cache is not None else ParseCache()
+    changed = None if changed is None else [Path(p) for p in changed]
+    settings = cache.settings
+    articles_only = changed is not None and all(out.rel(p).startswith("articles/") for p in changed)
+    if settings is None or not articles_only:
+        settings = _load_settings(out, root, base_url)
+        if cache.settings is None or not _same_settings(cache.settings, settings):
+            cache.checks.clear()
+        cache.settings = settings
+    else:
+        out.errors += settings.errors
+    parsed = _parse_articles(out, root, cache, changed)
+    articles = _check_articles(out, parsed, settings, cache.checks)
+    if settings.site is None or settings.topics is None:
+        return LoadResult(None, out.errors)
+    catalogue = Catalogue(
+        settings.site, settings.topics, settings.experts, articles, previous=previous
+    )
+    return LoadResult(catalogue, out.errors)
+
+
+def _load_settings(out: _Collector, root: Path, base_url: str | None) -> _Settings:
+    before = len(out.errors)
     site = _load_site(out, root / "site.yaml")
     if site is not None and base_url:
         site = site.model_copy(update={"base_url": base_url.rstrip("/")})
     languages = site.languages if site else []
     topics = _load_localized_map(out, root / "topics.yaml", languages)
     experts, broken_experts = _load_experts(out, root / "experts", languages)
-    cache = cache if cache is not None else ParseCache()
-    parsed = _parse_articles(out, root, cache, changed)
-    articles = _check_articles(out, parsed, site, topics, experts, broken_experts)
-    if site is None or topics is None:
-        return LoadResult(None, out.errors)
-    catalogue = Catalogue(site=site, topics=topics, experts=experts, articles=articles)
-    return LoadResult(catalogue, out.errors)
+    return _Settings(site, topics, experts, broken_experts, out.errors[before:])
+
+
+def _same_settings(a: _Settings, b: _Settings) -> bool:
+    return (a.site, a.topics, a.experts, a.broken_experts) == (
+        b.site,
+        b.topics,
+        b.experts,
+        b.broken_experts,
+    )
 
 
 def _load_yaml_file(out: _Collector, path: Path, what: str) -> tuple[Any, _yaml.LineMap] | None:
@@ -205,21 +250,40 @@ def _load_experts(
     return experts, broken
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Every file (or link, or odd entry) below ``folder``, skipping hidden names."""
-    found: list[Path] = []
-    for current, folders, files in os.walk(folder):
-        folders[:] = sorted(f for f in folders if not f.startswith("."))
-        base = Path(current)
-        found += [base / name for name in files if not name.startswith(".")]
-        # Linked folders are not entered but reported, and so is a folder named like an
-        # article, rather than silently skipped.
-        found += [
-            base / name
-            for name in folders
-            if name.endswith(".md") or os.path.islink(os.path.join(current, name))
-        ]
-    return sorted(found)
+def _walk(folder: Path) -> dict[Path, Stamp | None]:
+    """Every entry below ``folder`` that may be an article, with its stamp (None: not a
+    regular file). Hidden names are skipped; linked folders are listed, not entered, so they
+    are reported rather than followed or silently skipped."""
+    found: dict[Path, Stamp | None] = {}
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name.endswith(".md"):
+                        found[Path(entry.path)] = None
+                    else:
+                        stack.append(entry.path)
+                    continue
+                stat = entry.stat(follow_symlinks=False)
+                found[Path(entry.path)] = (
+                    None
+                    if entry.is_symlink()
+                    else (
+                        stat.st_size,
+                        stat.st_mtime_ns,
+                    )
+                )
+            except OSError:
+                found[Path(entry.path)] = None
+    return found
 
 
 def _parse_articles(
@@ -239,7 +303,7 @@ def _parse_articles(
             if not rel.startswith("articles/") or any(p.startswith(".") for p in path.parts):
                 continue
             if path.is_dir() and not path.name.endswith(".md"):
-                todo += _walk(path)
+                todo += list(_walk(path))
             elif path.exists() or path.is_symlink():
                 todo.append(path)
             else:
@@ -247,16 +311,12 @@ def _parse_articles(
                     del entries[key]
     else:
         paths = _walk(folder)
-        present = {out.rel(p) for p in paths}
+        present = {out.rel(p): (p, stamp) for p, stamp in paths.items()}
         for key in [k for k in entries if k not in present]:
             del entries[key]
-        for path in paths:
-            known = entries.get(out.rel(path))
-            try:
-                fresh = known is not None and known.stamp == stamp_of(path)
-            except OSError:
-                fresh = False
-            if not fresh:
+        for rel, (path, stamp) in present.items():
+            known = entries.get(rel)
+            if known is None or stamp is None or known.stamp != stamp:
                 todo.append(path)
     for result in _parse_many(root, out.safe_root, todo):
         entries[result.path] = result
@@ -268,73 +328,90 @@ def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[Pars
     if len(paths) < PARALLEL_FROM or workers < 2:
         return [parse_article(root, path, safe_root) for path in paths]
     log.info("parsing %d article files in %d processes", len(paths), workers)
-    # spawn, not fork: reloads run in a thread of a server process.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        chunk = max(1, len(paths) // (workers * 8))
-        return list(
-            pool.map(
-                parse_article, [root] * len(paths), paths, [safe_root] * len(paths), chunksize=chunk
-            )
-        )
+    chunk = max(1, len(paths) // (workers * 8))
+    try:
+        # spawn, not fork: reloads run in a thread of a server process.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            roots, safe_roots = [root] * len(paths), [safe_root] * len(paths)
+            return list(pool.map(parse_article, roots, paths, safe_roots, chunksize=chunk))
+    except (BrokenProcessPool, OSError) as e:
+        log.warning("parsing in one process: worker processes failed (%s)", e)
+        return [parse_article(root, path, safe_root) for path in paths]
 
 
 def _check_articles(
     out: _Collector,
     parsed: list[ParsedArticle],
-    site: Site | None,
-    topics: dict[str, Localized] | None,
-    experts: dict[str, Expert],
-    broken_experts: set[str],
+    settings: _Settings,
+    checks: dict[str, tuple[ParsedArticle, list[ContentError]]],
 ) -> list[Article]:
-    """The checks that need other files: types, topics, experts, languages, duplicates."""
+    """The checks that need other files: types, topics, experts, languages, duplicates.
+
+    ``checks`` keeps each file's result while neither it nor the settings change.
+    """
     articles: dict[tuple[str, str], Article] = {}
-    types = site.types if site else None
-    languages = site.languages if site else None
     for result in parsed:
         out.errors += result.errors
         article = result.article
         if article is None:
             continue
-        before = len(out.errors)
-        path = result.path
-
-        def err(loc: tuple[str | int, ...], message: str, result: ParsedArticle = result) -> None:
-            out.add(result.path, line_of(result, loc), message)
-
-        if languages is not None and article.lang not in languages:
-            out.add(
-                path,
-                None,
-                f"language '{article.lang}' (from the file name) is not in site.yaml's languages",
-            )
-        if types is not None and article.type not in types:
-            err(("type",), f"unknown type '{article.type}'; site.yaml has {', '.join(types)}")
-        if topics is not None:
-            for index, topic in enumerate(article.topics):
-                if topic not in topics:
-                    close = difflib.get_close_matches(topic, list(topics), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    err(("topics", index), f"unknown topic '{topic}'{hint}; add it to topics.yaml")
-        for index, expert in enumerate(article.expert_ids):
-            if expert in broken_experts:
-                err(
-                    ("reactions", index, "expert"),
-                    f"expert '{expert}' cannot be used until experts/{expert}.yaml is fixed",
-                )
-            elif expert not in experts:
-                err(
-                    ("reactions", index, "expert"),
-                    f"unknown expert '{expert}': there is no experts/{expert}.yaml",
-                )
-        if len(out.errors) > before:
+        known = checks.get(result.path)
+        if known is None or known[0] is not result:
+            known = (result, _cross_check(result, article, settings))
+            checks[result.path] = known
+        if known[1]:
+            out.errors += known[1]
             continue
         key = (article.slug, article.lang)
         if key in articles:
-            out.add(path, None, f"the same slug and language as {articles[key].path}")
+            out.add(result.path, None, f"the same slug and language as {articles[key].path}")
             continue
         articles[key] = article
     _check_translations(out, articles)
     return list(articles.values())
+
+
+def _cross_check(
+    result: ParsedArticle, article: Article, settings: _Settings
+) -> list[ContentError]:
+    site, topics, experts = settings.site, settings.topics, settings.experts
+    broken_experts = settings.broken_experts
+    types = site.types if site else None
+    languages = site.languages if site else None
+    errors: list[ContentError] = []
+    path = result.path
+
+    def err(loc: tuple[str | int, ...], message: str) -> None:
+        errors.append(ContentError(path, line_of(result, loc), message))
+
+    if languages is not None and article.lang not in languages:
+        errors.append(
+            ContentError(
+                path,
+                None,
+                f"language '{article.lang}' (from the file name) is not in site.yaml's languages",
+            )
+        )
+    if types is not None and article.type not in types:
+        err(("type",), f"unknown type '{article.type}'; site.yaml has {', '.join(types)}")
+    if topics is not None:
+        for index, topic in enumerate(article.topics):
+            if topic not in topics:
+                close = difflib.get_close_matches(topic, list(topics), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                err(("topics", index), f"unknown topic '{topic}'{hint}; add it to topics.yaml")
+    for index, expert in enumerate(article.expert_ids):
+        if expert in broken_experts:
+            err(
+                ("reactions", index, "expert"),
+                f"expert '{expert}' cannot be used until experts/{expert}.yaml is fixed",
+            )
+        elif expert not in experts:
+            err(
+                ("reactions", index, "expert"),
+                f"unknown expert '{expert}': there is no experts/{expert}.yaml",
+            )
+    return errors
 
 
 def _check_translations(out: _Collector, articles: dict[tuple[str, str], Article]) -> None:

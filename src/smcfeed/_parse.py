@@ -7,6 +7,7 @@ can be parsed in worker processes and the results kept in a cache between loads.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -37,12 +38,11 @@ class _Collector:
         #: The content folder with links resolved; files must resolve to inside it.
         self.safe_root = safe_root or root.resolve()
         self.errors: list[ContentError] = []
+        self._prefix = str(root) + os.sep
 
     def rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        text, prefix = str(path), self._prefix
+        return text[len(prefix) :] if text.startswith(prefix) else text
 
     def add(self, path: Path | str, line: int | None, message: str) -> None:
         where = path if isinstance(path, str) else self.rel(path)

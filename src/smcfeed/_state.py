@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ._cache import ResponseCache
-from ._loader import LoadResult, load_content
+from ._loader import LoadResult, ParseCache, load_content
+from ._parse import ParsedArticle
 from .catalogue import Catalogue, FeedKey
 from .clock import Clock
 from .core import Smcfeed
@@ -21,6 +24,8 @@ from .render._view import FILE_NAMES, MEDIA_TYPES
 FEED_MEDIA_TYPES = frozenset(MEDIA_TYPES.values())
 
 log = logging.getLogger("smcfeed")
+#: Seconds between writes of the parse cache.
+SAVE_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -78,19 +83,38 @@ class ContentState:
 
     #: Fingerprint of the folder's files when the most recent load began.
     fingerprint: str = ""
+    #: Where parsed article files are kept across restarts (None: not kept).
+    cache_file: Path | None = None
+    #: Parsed article files, reused by reloads.
+    parsed: ParseCache = field(default_factory=ParseCache)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _saved_at: float = -SAVE_EVERY
 
     def changed_on_disk(self) -> bool:
         """Whether any file was added, removed or modified since the last load began."""
         return fingerprint(self.root) != self.fingerprint
 
-    def reload(self) -> bool:
+    def reload(self, changed: Iterable[Path] | None = None) -> bool:
         """Load the folder again; swap the new content in only if it has no errors.
 
+        ``changed`` names the files a watcher saw change: only those are read again.
         On the first load, content with errors is still served (minus the broken files), so a
         broken file cannot keep the service from starting. Returns whether content was swapped.
         """
-        self.fingerprint = fingerprint(self.root)
-        result: LoadResult = load_content(self.root, self.base_url)
+        with self._lock:
+            return self._reload(changed)
+
+    def _reload(self, changed: Iterable[Path] | None) -> bool:
+        started = time.perf_counter()
+        first = self.snapshot is None and not self.parsed.entries
+        if first and self.cache_file is not None:
+            self.parsed = ParseCache.load(self.cache_file)
+        if changed is None:
+            self.fingerprint = fingerprint(self.root)
+        previous = self.snapshot.catalogue if self.snapshot else None
+        result: LoadResult = load_content(
+            self.root, self.base_url, self.parsed, changed, previous=previous
+        )
         now = self.clock()
         self.last_load = now
         self.errors = result.errors
@@ -106,8 +130,24 @@ class ContentState:
         self.snapshot = prepare(result.catalogue, now)
         if not result.errors:
             self.last_good_load = now
-        log.info("content loaded: %d articles", len(result.catalogue))
+        log.info(
+            "content loaded: %d articles in %.2f s",
+            len(result.catalogue),
+            time.perf_counter() - started,
+        )
+        if self.cache_file is not None and time.monotonic() - self._saved_at > SAVE_EVERY:
+            self._saved_at = time.monotonic()
+            # Off the reload path; a stale cache costs only re-parsing, as stamps are checked.
+            entries = dict(self.parsed.entries)
+            threading.Thread(target=self._save_cache, args=(entries,), daemon=True).start()
         return True
+
+    def _save_cache(self, entries: dict[str, ParsedArticle]) -> None:
+        assert self.cache_file is not None
+        try:
+            ParseCache(entries).save(self.cache_file)
+        except OSError as e:
+            log.warning("cannot write the parse cache %s: %s", self.cache_file, e)
 
 
 def fingerprint(root: Path) -> str:
@@ -130,3 +170,10 @@ def fingerprint(root: Path) -> str:
                 continue
             digest.update(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def default_cache_file(root: Path) -> Path:
+    """Where the parse cache of ``root`` lives: the user's cache folder, one file per folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smcfeed"
+    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+    return base / f"parsed-{key}.pickle"

@@ -141,12 +141,14 @@ def create_app(
     watch: bool = False,
     max_age: int = 300,
     base_url: str | None = None,
+    cache_file: Path | None = None,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
-    ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's.
+    ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's;
+    ``cache_file`` keeps parsed files across restarts.
     """
-    state = ContentState(Path(content), clock, base_url)
+    state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
 
@@ -216,9 +218,10 @@ async def _watch(state: ContentState) -> None:
 
     catch_up = asyncio.create_task(_catch_up(state))
     try:
-        async for changes in awatch(state.root, debounce=300, step=50, recursive=True):
+        async for changes in awatch(state.root, debounce=100, step=50, recursive=True):
             log.info("content changed (%d file(s)); reloading", len(changes))
-            await asyncio.to_thread(state.reload)
+            paths = [Path(path) for _, path in changes]
+            await asyncio.to_thread(state.reload, paths)
     finally:
         catch_up.cancel()
 

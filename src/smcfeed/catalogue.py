@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from ._parse import render_content
 from .exceptions import NotFound
 from .models import Article, ArticleContent, Expert, Localized, Site
 
+T = TypeVar("T")
 #: The ways content is sliced into feeds; ``all`` is a language's main feed.
 FeedKind = Literal["all", "topics", "types", "experts"]
 FEED_KINDS: tuple[FeedKind, ...] = ("all", "topics", "types", "experts")
 
 
-@dataclass(frozen=True, order=True)
-class FeedKey:
+class FeedKey(NamedTuple):
     """Which feed: a language, and optionally one topic, type or expert."""
 
     lang: str
@@ -38,9 +37,34 @@ class _Timeline:
 
     __slots__ = ("_negated", "articles")
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: Sequence[Article], negated: list[float] | None = None) -> None:
         self.articles = tuple(articles)
-        self._negated = [-a.published.timestamp() for a in self.articles]
+        #: Minus each article's publication timestamp: ascending, for bisect.
+        self._negated = negated or [-a.published.timestamp() for a in self.articles]
+
+    def changed(self, removed: Iterable[Article], added: Iterable[Article]) -> _Timeline:
+        """A copy without ``removed`` and with ``added``, in order (newest first, then slug
+        and language)."""
+        articles, negated = list(self.articles), list(self._negated)
+        for article in removed:
+            neg = -article.published.timestamp()
+            index = bisect_left(negated, neg)
+            while index < len(articles) and articles[index] is not article:
+                index += 1
+            if index < len(articles):
+                del articles[index], negated[index]
+        for article in added:
+            neg = -article.published.timestamp()
+            index = bisect_left(negated, neg)
+            while (
+                index < len(articles)
+                and negated[index] == neg
+                and (articles[index].slug, articles[index].lang) < (article.slug, article.lang)
+            ):
+                index += 1
+            articles.insert(index, article)
+            negated.insert(index, neg)
+        return _Timeline(articles, negated)
 
     def visible(self, now: datetime) -> Sequence[Article]:
         """Articles published at or before ``now`` (an embargo lifts at its exact instant)."""
@@ -53,8 +77,44 @@ class _Timeline:
         return self.articles[start - 1].published if start else None
 
 
-def _order(article: Article) -> tuple[float, str, str]:
-    return (-article.published.timestamp(), article.slug, article.lang)
+class RenderMemo:
+    """Rendered parts of the most used articles, keyed by the article object, bounded.
+
+    A reload reuses the article objects of unchanged files, so a new catalogue with the same
+    experts and base URL takes over its predecessor's memo and re-renders only what changed.
+    """
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[tuple[int, str], tuple[Article, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, article: Article, part: str, make: Callable[[], T]) -> T:
+        key = (id(article), part)
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None and found[0] is article:
+                self._data.move_to_end(key)
+                return cast(T, found[1])
+        value = make()
+        with self._lock:
+            self._data[key] = (article, value)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+
+#: Past this many changed articles, a catalogue is rebuilt rather than updated.
+_MAX_UPDATE = 256
+
+
+def _keys_of(article: Article) -> list[FeedKey]:
+    """The feeds an article belongs in."""
+    lang = article.lang
+    keys = [FeedKey(lang), FeedKey(lang, "types", article.type)]
+    keys += [FeedKey(lang, "topics", t) for t in article.topics]
+    keys += [FeedKey(lang, "experts", e) for e in dict.fromkeys(article.expert_ids)]
+    return keys
 
 
 class Catalogue:
@@ -66,33 +126,83 @@ class Catalogue:
         topics: Mapping[str, Localized],
         experts: Mapping[str, Expert],
         articles: Iterable[Article],
-        content_cache: int = 4096,
+        previous: Catalogue | None = None,
     ) -> None:
         self.site = site
         self.topics = dict(topics)
         self.experts = dict(experts)
-        ordered = sorted(articles, key=_order)
+        same_rendering = (
+            previous is not None and previous.site == site and previous.experts == self.experts
+        )
+        #: Rendered parts of the most used articles, shared with the previous catalogue
+        #: when nothing they depend on changed.
+        self.memo: RenderMemo = previous.memo if same_rendering and previous else RenderMemo()
+        articles = list(articles)
+        if (
+            previous is not None
+            and previous.topics == self.topics
+            and self._update(previous, articles)
+        ):
+            return
+        keys = [(-a.published.timestamp(), a.slug, a.lang, a) for a in articles]
+        keys.sort(key=lambda k: k[:3])
+        ordered = [k[3] for k in keys]
+        negated = [k[0] for k in keys]
         self.articles: tuple[Article, ...] = tuple(ordered)
-        feeds: dict[FeedKey, list[Article]] = defaultdict(list)
-        self._by_slug: dict[str, dict[str, Article]] = defaultdict(dict)
-        for article in ordered:
-            lang = article.lang
-            feeds[FeedKey(lang)].append(article)
-            feeds[FeedKey(lang, "types", article.type)].append(article)
-            for topic in article.topics:
-                feeds[FeedKey(lang, "topics", topic)].append(article)
-            for expert in dict.fromkeys(article.expert_ids):
-                feeds[FeedKey(lang, "experts", expert)].append(article)
-            self._by_slug[article.slug][lang] = article
-        self._timelines = {key: _Timeline(items) for key, items in feeds.items()}
-        #: Rendered quotes and bodies of the most used articles (bounded: large corpora).
-        self.content = lru_cache(maxsize=content_cache)(self._content)
-        self._everything = _Timeline(ordered)
+        feeds: dict[FeedKey, tuple[list[Article], list[float]]] = {}
+        by_slug: dict[str, dict[str, Article]] = defaultdict(dict)
+        for article, neg in zip(ordered, negated, strict=True):
+            for key in _keys_of(article):
+                found = feeds.get(key)
+                if found is None:
+                    found = feeds[key] = ([], [])
+                found[0].append(article)
+                found[1].append(neg)
+            by_slug[article.slug][article.lang] = article
+        self._by_slug = dict(by_slug)
+        self._timelines = {key: _Timeline(a, n) for key, (a, n) in feeds.items()}
+        self._everything = _Timeline(ordered, negated)
         self._empty = _Timeline(())
 
-    def _content(self, article: Article) -> ArticleContent:
+    def _update(self, previous: Catalogue, articles: list[Article]) -> bool:
+        """Build from ``previous`` by changing only what differs: an edit to one article in a
+        large catalogue must not cost a rebuild of every index. False if too much differs."""
+        before = {id(a) for a in previous.articles}
+        now = {id(a) for a in articles}
+        removed = [a for a in previous.articles if id(a) not in now]
+        added = [a for a in articles if id(a) not in before]
+        if len(removed) + len(added) > _MAX_UPDATE:
+            return False
+        affected: dict[FeedKey, tuple[list[Article], list[Article]]] = {}
+        for index, group in enumerate((removed, added)):
+            for article in group:
+                for key in _keys_of(article):
+                    affected.setdefault(key, ([], []))[index].append(article)
+        timelines = dict(previous._timelines)
+        empty = _Timeline(())
+        for key, (gone, new) in affected.items():
+            timelines[key] = timelines.get(key, empty).changed(gone, new)
+        self._timelines = {key: t for key, t in timelines.items() if t.articles}
+        self._everything = previous._everything.changed(removed, added)
+        self.articles = self._everything.articles
+        by_slug = dict(previous._by_slug)
+        for article in removed:
+            versions = by_slug[article.slug] = dict(by_slug[article.slug])
+            if versions.get(article.lang) is article:
+                del versions[article.lang]
+            if not versions:
+                del by_slug[article.slug]
+        for article in added:
+            by_slug[article.slug] = {**by_slug.get(article.slug, {}), article.lang: article}
+        self._by_slug = by_slug
+        self._empty = empty
+        return True
+
+    def content(self, article: Article) -> ArticleContent:
         """The article's quotes and body, rendered from the source it was validated from."""
-        return render_content(article, self.experts, self.site.root)
+        return self.memo.get(
+            article, "content", lambda: render_content(article, self.experts, self.site.root)
+        )
 
     def __len__(self) -> int:
         return len(self.articles)

@@ -43,6 +43,8 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SMCFEED_ACCESS_LOG"] = "0" if args.no_access_log else "1"
     if args.base_url:
         os.environ["SMCFEED_BASE_URL"] = args.base_url
+    if args.cache:
+        os.environ["SMCFEED_CACHE"] = args.cache
     uvicorn.run(
         "smcfeed._asgi:app",
         host=args.host,
@@ -100,6 +102,12 @@ def parser() -> argparse.ArgumentParser:
         help="URL the service is reached at, overriding site.yaml (e.g. http://localhost:8000)",
     )
     serve.add_argument("--max-age", type=int, default=300, help="longest Cache-Control max-age")
+    serve.add_argument(
+        "--cache",
+        default=os.environ.get("SMCFEED_CACHE"),
+        help="file keeping parsed content across restarts (default: in ~/.cache/smcfeed; "
+        "'off' for none)",
+    )
     serve.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(run=_serve)

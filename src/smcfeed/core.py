@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from .catalogue import Catalogue, FeedKey
+from .catalogue import Catalogue, FeedKey, FeedKind
 from .exceptions import BadRequest, NotFound
 from .render import _json, _opml, _xml
 from .render._view import FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
@@ -91,7 +92,8 @@ class Smcfeed:
             return self.opml(now)
         match = _FEED_RE.match(path)
         if match:
-            key = FeedKey(match["lang"], match["kind"] or "all", match["value"] or "")  # type: ignore[arg-type]
+            kind = cast(FeedKind, match["kind"] or "all")
+            key = FeedKey(match["lang"], kind, match["value"] or "")
             if not self.catalogue.exists(key):
                 raise NotFound(f"no feed {key.path}")
             try:

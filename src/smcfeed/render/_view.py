@@ -11,7 +11,6 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from html import escape
 
 from .. import _i18n, _markdown
@@ -138,7 +137,6 @@ class ItemRenderer:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.site = catalogue.site
-        self._body = lru_cache(maxsize=catalogue_cache_size(catalogue))(self._render_body)
 
     def item(self, article: Article, now: datetime) -> Item:
         site, lang = self.site, article.lang
@@ -150,7 +148,7 @@ class ItemRenderer:
         parts = []
         if age is not None:
             parts.append(f"<p><strong>{escape(age.text)}</strong></p>")
-        parts.append(self._body(article))
+        parts.append(self.catalogue.memo.get(article, "body", lambda: self._render_body(article)))
         for link in translations:
             name = _i18n.language_name(link.lang, lang)
             label = escape(_i18n.text(lang, "read_in", language=name))
@@ -259,12 +257,6 @@ def _reaction_html(reaction: Reaction, lang: str) -> str:
         lines.append(f"<p><small>{escape('. '.join(notes))}.</small></p>")
     lines.append("</blockquote>")
     return "\n".join(lines)
-
-
-def catalogue_cache_size(catalogue: Catalogue) -> int:
-    """As many item bodies as the catalogue keeps rendered content for."""
-    info = catalogue.content.cache_info()
-    return info.maxsize or 4096
 
 
 def _body_html(site: Site, article: Article, content: ArticleContent) -> str:
