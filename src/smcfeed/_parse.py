@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -92,7 +93,12 @@ class _Collector:
         return data, {key: line + offset for key, line in lines.items()}
 
     def model(
-        self, path: Path, cls: type[M], data: Any, lines: _yaml.LineMap, first_line: int = 1
+        self,
+        path: Path,
+        cls: type[M],
+        data: Any,
+        lines: _yaml.LineMap | Callable[[], _yaml.LineMap],
+        first_line: int = 1,
     ) -> M | None:
         if not isinstance(data, dict):
             self.add(path, first_line, "should hold fields (name: value), one per line")
@@ -100,6 +106,8 @@ class _Collector:
         try:
             return cls.model_validate(data)
         except ValidationError as e:
+            if callable(lines):
+                lines = lines()
             seen: set[tuple[str | int, ...]] = set()
             for error in e.errors(include_url=False):
                 loc = tuple(p for p in error["loc"] if isinstance(p, int) or _is_field(p))
@@ -190,10 +198,6 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-#: Where in an article the cross-file checks point: the lines they may need.
-_CHECKED_KEYS = ("type", "topics", "reactions", "updated", "published")
-
-
 @dataclass(frozen=True, slots=True)
 class ParsedArticle:
     """One article file read and checked on its own (before the checks against other files)."""
@@ -247,24 +251,29 @@ def _parse_article(
             out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
         return None, {}
     front_text, _body, _body_line = split
-    parsed = out.yaml(path, front_text, offset=1)
-    if parsed is None:
+    try:
+        data = _yaml.load_data(front_text)
+    except _yaml.YamlError as e:
+        out.add(path, e.line + 1 if e.line else None, e.message)
         return None, {}
-    data, lines = parsed
+
+    def lines() -> _yaml.LineMap:
+        return _front_lines(front_text)
+
     front = out.model(path, ArticleFront, data, lines, first_line=1)
     if front is None:
         return None, {}
-    kept = {key: line for key, line in lines.items() if not key or key[0] in _CHECKED_KEYS}
+    kept: dict[tuple[str | int, ...], int] = {}
     if parts[0] != f"{front.published.year:04d}":
         out.add(
             path,
-            _line_of(("published",), lines, 1),
+            _line_of(("published",), lines(), 1),
             f"is in the folder {parts[0]} but 'published' is in {front.published.year}; "
             f"move it to articles/{front.published.year}/",
         )
         return None, kept
     if front.updated is not None and front.updated < front.published:
-        out.add(path, _line_of(("updated",), lines, 1), "'updated' is before 'published'")
+        out.add(path, _line_of(("updated",), lines(), 1), "'updated' is before 'published'")
         return None, kept
     article = Article(
         slug=slug,
@@ -285,9 +294,21 @@ def _parse_article(
     return article, kept
 
 
+def _front_lines(front_text: str) -> _yaml.LineMap:
+    """Lines of every key of a front matter (which starts on the file's second line)."""
+    return {key: line + 1 for key, line in _yaml.load(front_text)[1].items()}
+
+
 def line_of(parsed: ParsedArticle, loc: tuple[str | int, ...]) -> int:
-    """The line of ``loc`` in a parsed article (the nearest enclosing key that has one)."""
-    return _line_of(loc, parsed.lines, 1)
+    """The line of ``loc`` in a parsed article (the nearest enclosing key that has one).
+
+    Lines are worked out again from the article's source: only files with errors need them.
+    """
+    lines = parsed.lines
+    if not lines and parsed.article is not None:
+        split = _split_front_matter(zlib.decompress(parsed.article.source).decode())
+        lines = _front_lines(split[0]) if split else {}
+    return _line_of(loc, lines, 1)
 
 
 def render_content(article: Article, experts: dict[str, Expert], base_url: str) -> ArticleContent:

@@ -100,6 +100,27 @@ def _explain(problem: str) -> str:
     return f"YAML error: {problem}{hint}"
 
 
+class _FastLoader(_Loader):
+    """Builds data straight from libyaml's events, refusing a key written twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in keys:
+                    message = f"'{key.value}' is written twice in the same place; keep one"
+                    raise YamlError(message, key.start_mark.line + 1)
+                keys.add(key.value)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
 def load_data(text: str) -> Any:
-    """Parse YAML already known to be valid, without keeping line numbers."""
-    return yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
+    """Parse one YAML document without line numbers: the fast path for valid files.
+
+    Raises YamlError, with the line where known, like :func:`load`.
+    """
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.YAMLError:
+        load(text)  # the slow path words the error and finds its line
+        raise
