@@ -975,6 +975,24 @@ def test_a_reload_of_changed_files_equals_a_full_load(make_content: Any) -> None
     third = load_content(content, cache=cache, changed=[broken], previous=again.catalogue)
     assert _summary(third) == _summary(load_content(content))
     assert third.ok
+    # Verdicts that depend on other files: a duplicate, then a translation of another type.
+    slug, lang = article.name.split(".")[:2]
+    in_2019 = re.sub(r"published: \d{4}", "published: 2019", article.read_text())
+    twin = content.write(f"articles/2019/{slug}.{lang}.md", in_2019)
+    fourth = load_content(content, cache=cache, changed=[twin], previous=third.catalogue)
+    assert _summary(fourth) == _summary(load_content(content))
+    assert any("the same slug and language" in e for e in _summary(fourth)[1])
+    twin.unlink()
+    other = "es" if lang == "en" else "en"
+    typed = content.write(
+        f"articles/2019/{slug}.{other}.md",
+        in_2019.replace("type: reaction", "type: guide"),
+    )
+    fifth = load_content(content, cache=cache, changed=[twin, typed], previous=fourth.catalogue)
+    assert _summary(fifth) == _summary(load_content(content))
+    assert any("translations must have the same type" in e for e in _summary(fifth)[1])
+    unchanged = load_content(content, cache=cache, changed=[], previous=fifth.catalogue)
+    assert unchanged.unchanged and unchanged.catalogue is fifth.catalogue
 
 
 def test_the_parse_cache_survives_a_restart_and_skips_unchanged_files(

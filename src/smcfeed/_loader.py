@@ -16,7 +16,7 @@ import logging
 import os
 import pickle
 import re
-from collections import defaultdict
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from . import _yaml
-from ._parse import ParsedArticle, Stamp, _Collector, line_of, parse_article
+from ._parse import (
+    ARTICLE_NAME_RE,
+    ParsedArticle,
+    Stamp,
+    _Collector,
+    line_of,
+    parse_article,
+)
 from .catalogue import Catalogue
 from .exceptions import ContentError
 from .models import Article, Expert, Localized, Site
@@ -45,6 +52,9 @@ class LoadResult:
 
     catalogue: Catalogue | None
     errors: list[ContentError] = field(default_factory=list)
+
+    #: True when a reload found nothing changed: ``catalogue`` is the previous one.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -69,9 +79,14 @@ class ParseCache:
     entries: dict[str, ParsedArticle] = field(default_factory=dict)
     #: The settings of the last load (not saved to disk: they are few files).
     settings: _Settings | None = None
-    #: Results of the cross-file checks per path, valid for ``settings``: the parsed file
-    #: they were made for, and the errors (none: the article passed).
-    checks: dict[str, tuple[ParsedArticle, list[ContentError]]] = field(default_factory=dict)
+    #: The verdict on each file, valid for ``settings``: the parsed file it was made for,
+    #: all its errors, and whether its article is in the catalogue.
+    verdicts: dict[str, tuple[ParsedArticle, list[ContentError], bool]] = field(
+        default_factory=dict
+    )
+    #: Paths of the article files by slug: the files judged together (translations,
+    #: duplicates).
+    slugs: dict[str, set[str]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         """Write the cache atomically (a crash leaves the old file or none)."""
@@ -129,15 +144,20 @@ def load_content(
     changed = None if changed is None else [Path(p) for p in changed]
     settings = cache.settings
     articles_only = changed is not None and all(out.rel(p).startswith("articles/") for p in changed)
+    same = settings is not None and articles_only
     if settings is None or not articles_only:
         settings = _load_settings(out, root, base_url)
-        if cache.settings is None or not _same_settings(cache.settings, settings):
-            cache.checks.clear()
+        same = cache.settings is not None and _same_settings(cache.settings, settings)
         cache.settings = settings
     else:
         out.errors += settings.errors
-    parsed = _parse_articles(out, root, cache, changed)
-    articles = _check_articles(out, parsed, settings, cache.checks)
+    if not same:
+        cache.verdicts.clear()
+    touched = _parse_articles(out, root, cache, changed)
+    if same and not touched and previous is not None and cache.verdicts:
+        return LoadResult(previous, out.errors + _verdict_errors(cache), unchanged=True)
+    articles = _judge_articles(cache, settings, touched if cache.verdicts else None)
+    out.errors += _verdict_errors(cache)
     if settings.site is None or settings.topics is None:
         return LoadResult(None, out.errors)
     catalogue = Catalogue(
@@ -288,13 +308,16 @@ def _walk(folder: Path) -> dict[Path, Stamp | None]:
 
 def _parse_articles(
     out: _Collector, root: Path, cache: ParseCache, changed: Iterable[Path] | None
-) -> list[ParsedArticle]:
+) -> set[str]:
+    """Bring ``cache.entries`` up to date with the files; return the paths that changed."""
     folder = root / "articles"
+    entries = cache.entries
+    touched: set[str] = set()
     if not folder.is_dir():
         out.add(folder, None, "is missing: articles go in articles/<year>/<slug>.<lang>.md")
-        cache.entries.clear()
-        return []
-    entries = cache.entries
+        touched.update(entries)
+        entries.clear()
+        return touched
     todo: list[Path] = []
     if changed is not None and entries:
         for path in changed:
@@ -309,18 +332,21 @@ def _parse_articles(
             else:
                 for key in [k for k in entries if k == rel or k.startswith(rel + "/")]:
                     del entries[key]
+                    touched.add(key)
     else:
         paths = _walk(folder)
         present = {out.rel(p): (p, stamp) for p, stamp in paths.items()}
         for key in [k for k in entries if k not in present]:
             del entries[key]
+            touched.add(key)
         for rel, (path, stamp) in present.items():
             known = entries.get(rel)
             if known is None or stamp is None or known.stamp != stamp:
                 todo.append(path)
     for result in _parse_many(root, out.safe_root, todo):
         entries[result.path] = result
-    return [entries[key] for key in sorted(entries)]
+        touched.add(result.path)
+    return touched
 
 
 def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[ParsedArticle]:
@@ -330,8 +356,11 @@ def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[Pars
     log.info("parsing %d article files in %d processes", len(paths), workers)
     chunk = max(1, len(paths) // (workers * 8))
     try:
-        # spawn, not fork: reloads run in a thread of a server process.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        # fork is cheapest, but only safe from the main thread (at start-up); reloads run
+        # in a worker thread of the server, so they spawn.
+        main = threading.current_thread() is threading.main_thread()
+        context = get_context("fork" if main and os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
             roots, safe_roots = [root] * len(paths), [safe_root] * len(paths)
             return list(pool.map(parse_article, roots, paths, safe_roots, chunksize=chunk))
     except (BrokenProcessPool, OSError) as e:
@@ -339,36 +368,85 @@ def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[Pars
         return [parse_article(root, path, safe_root) for path in paths]
 
 
-def _check_articles(
-    out: _Collector,
-    parsed: list[ParsedArticle],
-    settings: _Settings,
-    checks: dict[str, tuple[ParsedArticle, list[ContentError]]],
-) -> list[Article]:
-    """The checks that need other files: types, topics, experts, languages, duplicates.
+def _slug_of(path: str) -> str:
+    """The slug a path's file name gives (its own path when it gives none)."""
+    match = ARTICLE_NAME_RE.match(path.rsplit("/", 1)[-1])
+    return match["slug"] if match else path
 
-    ``checks`` keeps each file's result while neither it nor the settings change.
+
+def _judge_articles(
+    cache: ParseCache, settings: _Settings, touched: set[str] | None
+) -> list[Article]:
+    """Judge the files whose verdict may have changed; return every accepted article.
+
+    Files are judged per slug, in path order, since a file's verdict depends on the others
+    of its slug (the same slug and language twice; translations of different types). With
+    ``touched`` None, every file is judged.
     """
-    articles: dict[tuple[str, str], Article] = {}
-    for result in parsed:
-        out.errors += result.errors
-        article = result.article
-        if article is None:
-            continue
-        known = checks.get(result.path)
-        if known is None or known[0] is not result:
-            known = (result, _cross_check(result, article, settings))
-            checks[result.path] = known
-        if known[1]:
-            out.errors += known[1]
-            continue
-        key = (article.slug, article.lang)
-        if key in articles:
-            out.add(result.path, None, f"the same slug and language as {articles[key].path}")
-            continue
-        articles[key] = article
-    _check_translations(out, articles)
-    return list(articles.values())
+    entries, verdicts, slugs = cache.entries, cache.verdicts, cache.slugs
+    if touched is None:
+        verdicts.clear()
+        slugs.clear()
+        for path in entries:
+            slugs.setdefault(_slug_of(path), set()).add(path)
+        groups = set(slugs)
+    else:
+        groups = set()
+        for path in touched:
+            slug = _slug_of(path)
+            groups.add(slug)
+            if path in entries:
+                slugs.setdefault(slug, set()).add(path)
+            else:
+                slugs.get(slug, set()).discard(path)
+                verdicts.pop(path, None)
+    for slug in groups:
+        _judge_group(sorted(slugs.get(slug, ())), entries, verdicts, settings)
+        if not slugs.get(slug):
+            slugs.pop(slug, None)
+    return [parsed.article for parsed, _, ok in verdicts.values() if ok and parsed.article]
+
+
+def _judge_group(
+    paths: list[str],
+    entries: dict[str, ParsedArticle],
+    verdicts: dict[str, tuple[ParsedArticle, list[ContentError], bool]],
+    settings: _Settings,
+) -> None:
+    accepted: dict[str, Article] = {}
+    first: Article | None = None
+    for path in paths:
+        parsed = entries[path]
+        errors = list(parsed.errors)
+        article = parsed.article
+        ok = False
+        if article is not None:
+            errors += _cross_check(parsed, article, settings)
+            if errors:
+                pass
+            elif article.lang in accepted:
+                other = accepted[article.lang].path
+                errors.append(ContentError(path, None, f"the same slug and language as {other}"))
+            elif first is not None and article.type != first.type:
+                errors.append(
+                    ContentError(
+                        path,
+                        None,
+                        f"is a translation of {first.path} but has type '{article.type}', "
+                        f"not '{first.type}'; translations must have the same type",
+                    )
+                )
+            else:
+                ok = True
+                accepted[article.lang] = article
+                first = first or article
+        verdicts[path] = (parsed, errors, ok)
+
+
+def _verdict_errors(cache: ParseCache) -> list[ContentError]:
+    """The article files' errors, in path order."""
+    with_errors = sorted(path for path, (_, errors, _) in cache.verdicts.items() if errors)
+    return [error for path in with_errors for error in cache.verdicts[path][1]]
 
 
 def _cross_check(
@@ -412,20 +490,3 @@ def _cross_check(
                 f"unknown expert '{expert}': there is no experts/{expert}.yaml",
             )
     return errors
-
-
-def _check_translations(out: _Collector, articles: dict[tuple[str, str], Article]) -> None:
-    groups: dict[str, list[Article]] = defaultdict(list)
-    for article in articles.values():
-        groups[article.slug].append(article)
-    for group in groups.values():
-        first = group[0]
-        for other in group[1:]:
-            if other.type != first.type:
-                out.add(
-                    other.path,
-                    None,
-                    f"is a translation of {first.path} but has type '{other.type}', "
-                    f"not '{first.type}'; translations must have the same type",
-                )
-                del articles[(other.slug, other.lang)]

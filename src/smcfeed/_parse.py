@@ -213,6 +213,29 @@ class ParsedArticle:
     #: The file's own errors.
     errors: tuple[ContentError, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by field values: several times faster to load than pydantic's own state,
+        # which matters for the parse cache of a large folder.
+        article = self.article
+        values = None if article is None else tuple(getattr(article, f) for f in _ARTICLE_FIELDS)
+        return (_rebuild, (self.path, self.stamp, values, self.lines, self.errors))
+
+
+_ARTICLE_FIELDS = tuple(Article.model_fields)
+
+
+def _rebuild(
+    path: str,
+    stamp: Stamp,
+    values: tuple[Any, ...] | None,
+    lines: dict[tuple[str | int, ...], int],
+    errors: tuple[ContentError, ...],
+) -> ParsedArticle:
+    article = None
+    if values is not None:
+        article = Article.model_construct(**dict(zip(_ARTICLE_FIELDS, values, strict=True)))
+    return ParsedArticle(path, stamp, article, lines, errors)
+
 
 def stamp_of(path: Path) -> Stamp:
     stat = path.stat()

@@ -81,18 +81,12 @@ class ContentState:
     last_load: datetime | None = None
     last_good_load: datetime | None = None
 
-    #: Fingerprint of the folder's files when the most recent load began.
-    fingerprint: str = ""
     #: Where parsed article files are kept across restarts (None: not kept).
     cache_file: Path | None = None
     #: Parsed article files, reused by reloads.
     parsed: ParseCache = field(default_factory=ParseCache)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY
-
-    def changed_on_disk(self) -> bool:
-        """Whether any file was added, removed or modified since the last load began."""
-        return fingerprint(self.root) != self.fingerprint
 
     def reload(self, changed: Iterable[Path] | None = None) -> bool:
         """Load the folder again; swap the new content in only if it has no errors.
@@ -109,8 +103,6 @@ class ContentState:
         first = self.snapshot is None and not self.parsed.entries
         if first and self.cache_file is not None:
             self.parsed = ParseCache.load(self.cache_file)
-        if changed is None:
-            self.fingerprint = fingerprint(self.root)
         previous = self.snapshot.catalogue if self.snapshot else None
         result: LoadResult = load_content(
             self.root, self.base_url, self.parsed, changed, previous=previous
@@ -120,6 +112,8 @@ class ContentState:
         self.errors = result.errors
         for error in result.errors:
             log.error("%s", error)
+        if result.unchanged:
+            return False
         if result.catalogue is None or (result.errors and self.snapshot is not None):
             if self.snapshot is not None:
                 log.error(
@@ -148,28 +142,6 @@ class ContentState:
             ParseCache(entries).save(self.cache_file)
         except OSError as e:
             log.warning("cannot write the parse cache %s: %s", self.cache_file, e)
-
-
-def fingerprint(root: Path) -> str:
-    """A digest of every file's path, size and modification time under ``root``."""
-    digest = hashlib.blake2b(digest_size=16)
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-                continue
-            try:
-                stat = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            digest.update(f"{entry.path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def default_cache_file(root: Path) -> Path:

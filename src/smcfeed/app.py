@@ -227,8 +227,8 @@ async def _watch(state: ContentState) -> None:
 
 
 async def _catch_up(state: ContentState, delay: float = 1.0) -> None:
-    """Reload once if files changed between the first load and the watcher starting."""
+    """Look at every file once more after the watcher has started, in case one changed
+    between the first load and then (unchanged files are not read again)."""
     await asyncio.sleep(delay)
-    if await asyncio.to_thread(state.changed_on_disk):
-        log.info("content changed while starting; reloading")
-        await asyncio.to_thread(state.reload)
+    if await asyncio.to_thread(state.reload):
+        log.info("content changed while starting: reloaded")

@@ -230,6 +230,11 @@ class Catalogue:
             raise NotFound(f"no feed {key.path}")
         return self._timelines.get(key, self._empty).visible(now)
 
+    def newest(self, now: datetime) -> Article | None:
+        """The most recently published visible article."""
+        visible = self._everything.visible(now)
+        return visible[0] if visible else None
+
     def next_release(self, now: datetime, key: FeedKey | None = None) -> datetime | None:
         """The next embargo to lift after ``now``, in one feed or anywhere."""
         timeline = self._everything if key is None else self._timelines.get(key, self._empty)

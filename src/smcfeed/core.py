@@ -64,8 +64,8 @@ class Smcfeed:
 
     def _listing(self, now: datetime) -> tuple[list[FeedKey], datetime, datetime | None]:
         keys = _opml.listed_feeds(self.catalogue, now)
-        visible = [a.published for a in self.catalogue.articles if a.published <= now]
-        changed = max(visible, default=self.site_epoch)
+        newest = self.catalogue.newest(now)
+        changed = newest.published if newest else self.site_epoch
         return keys, changed, self.catalogue.next_release(now)
 
     site_epoch = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
