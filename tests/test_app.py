@@ -279,3 +279,23 @@ def test_last_modified_is_an_http_date(client: TestClient) -> None:
     parsed = datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=NOW.tzinfo)
     assert value == format_datetime(parsed, usegmt=True)
     assert parsed <= NOW
+
+
+def test_response_cache_is_bounded_in_entries_and_bytes() -> None:
+    from smcfeed import Smcfeed, load_content
+    from smcfeed._cache import ResponseCache
+
+    catalogue = load_content(SAMPLE).catalogue
+    assert catalogue is not None
+    cache = ResponseCache(Smcfeed(catalogue), max_entries=3, max_bytes=10**9)
+    cache.warm(["/es/rss.xml"], NOW)
+    paths = ["/en/rss.xml", "/en/atom.xml", "/es/feed.json", "/en/feed.json", "/feeds.opml"]
+    for path in paths:
+        cache.get(path, None, NOW)
+    assert len(cache) == 3
+    pinned = cache.get("/es/rss.xml", None, NOW)
+    assert cache.get("/es/rss.xml", None, NOW) is pinned
+    small = ResponseCache(Smcfeed(catalogue), max_entries=100, max_bytes=200_000)
+    for path in paths:
+        small.get(path, None, NOW)
+    assert 0 < len(small) < len(paths)

@@ -68,6 +68,11 @@ class Prepared:
         return f'"{self.etag}"' if coding == "identity" else f'"{self.etag}-{coding}"'
 
 
+def _weight(entry: Prepared) -> int:
+    """Bytes an entry may come to hold: its body, plus about as much for compressed copies."""
+    return 2 * len(entry.output.body)
+
+
 def _compress(body: bytes, coding: str) -> bytes:
     if coding == "gzip":
         return gzip.compress(body, compresslevel=9, mtime=0)
@@ -77,14 +82,22 @@ def _compress(body: bytes, coding: str) -> bytes:
 
 
 class ResponseCache:
-    """Prepared responses for one catalogue, by path and page, bounded in number."""
+    """Prepared responses for one catalogue, by path and page, bounded in number and bytes.
 
-    def __init__(self, service: Smcfeed, max_entries: int = 4096) -> None:
+    Hits take no lock and reorder nothing, so the oldest render is evicted first; the hot
+    paths rendered before a swap are pinned and never evicted.
+    """
+
+    def __init__(
+        self, service: Smcfeed, max_entries: int = 4096, max_bytes: int = 256 * 1024 * 1024
+    ) -> None:
         self.service = service
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
         self._pinned: set[tuple[str, str | None]] = set()
         self._lock = threading.Lock()
+        self._bytes = 0
 
     def get(self, path: str, page: str | None, now: datetime) -> Prepared:
         """The response at ``path`` as of ``now``: from the cache, or rendered and kept."""
@@ -94,14 +107,20 @@ class ResponseCache:
             return entry
         entry = Prepared(self.service.get(path, page, now))
         with self._lock:
+            replaced = self._entries.pop(key, None)
+            if replaced is not None:
+                self._bytes -= _weight(replaced)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            excess = len(self._entries) - self.max_entries
-            if excess > 0:
-                unpinned = (k for k in self._entries if k not in self._pinned)
-                for oldest in [k for _, k in zip(range(excess), unpinned, strict=False)]:
-                    del self._entries[oldest]
+            self._bytes += _weight(entry)
+            if len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._evict()
         return entry
+
+    def _evict(self) -> None:
+        for key in [k for k in self._entries if k not in self._pinned]:
+            if len(self._entries) <= self.max_entries and self._bytes <= self.max_bytes:
+                break
+            self._bytes -= _weight(self._entries.pop(key))
 
     def warm(self, paths: Iterable[str], now: datetime, pin: bool = True) -> int:
         """Render ``paths`` ahead of requests (page 1); pinned ones are never evicted."""
