@@ -81,7 +81,7 @@ class ParseCache:
     settings: _Settings | None = None
     #: The verdict on each file, valid for ``settings``: the parsed file it was made for,
     #: all its errors, and whether its article is in the catalogue.
-    verdicts: dict[str, tuple[ParsedArticle, list[ContentError], bool]] = field(
+    verdicts: dict[str, tuple[ParsedArticle, tuple[ContentError, ...], bool]] = field(
         default_factory=dict
     )
     #: Paths of the article files by slug: the files judged together (translations,
@@ -93,7 +93,11 @@ class ParseCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
         with temporary.open("wb") as f:
-            pickle.dump((_CACHE_FORMAT, self.entries), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+            # No memo: the entries share nothing worth it, and a memo of 100,000 entries'
+            # objects would cost hundreds of MB while saving.
+            pickler.fast = True
+            pickler.dump((_CACHE_FORMAT, self.entries))
         temporary.replace(path)
 
     @classmethod
@@ -318,7 +322,9 @@ def _parse_articles(
         touched.update(entries)
         entries.clear()
         return touched
-    todo: list[Path] = []
+    todo: list[tuple[Path, Stamp | None]] = []
+    # Files a walk finds are inside the folder, unless articles/ itself leads elsewhere.
+    inside = folder.resolve().is_relative_to(out.safe_root)
     if changed is not None and entries:
         for path in changed:
             path = Path(path)
@@ -326,9 +332,9 @@ def _parse_articles(
             if not rel.startswith("articles/") or any(p.startswith(".") for p in path.parts):
                 continue
             if path.is_dir() and not path.name.endswith(".md"):
-                todo += list(_walk(path))
+                todo += [(p, None) for p in _walk(path)]
             elif path.exists() or path.is_symlink():
-                todo.append(path)
+                todo.append((path, None))
             else:
                 for key in [k for k in entries if k == rel or k.startswith(rel + "/")]:
                     del entries[key]
@@ -342,17 +348,21 @@ def _parse_articles(
         for rel, (path, stamp) in present.items():
             known = entries.get(rel)
             if known is None or stamp is None or known.stamp != stamp:
-                todo.append(path)
+                todo.append((path, stamp if inside else None))
     for result in _parse_many(root, out.safe_root, todo):
         entries[result.path] = result
         touched.add(result.path)
     return touched
 
 
-def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[ParsedArticle]:
+def _parse_many(
+    root: Path, safe_root: Path, todo: list[tuple[Path, Stamp | None]]
+) -> Iterable[ParsedArticle]:
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_FROM or workers < 2:
-        return [parse_article(root, path, safe_root) for path in paths]
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return [parse_article(root, path, safe_root, stamp) for path, stamp in todo]
+    paths = [path for path, _ in todo]
+    stamps = [stamp for _, stamp in todo]
     log.info("parsing %d article files in %d processes", len(paths), workers)
     chunk = max(1, len(paths) // (workers * 8))
     try:
@@ -362,10 +372,10 @@ def _parse_many(root: Path, safe_root: Path, paths: list[Path]) -> Iterable[Pars
         context = get_context("fork" if main and os.name == "posix" else "spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             roots, safe_roots = [root] * len(paths), [safe_root] * len(paths)
-            return list(pool.map(parse_article, roots, paths, safe_roots, chunksize=chunk))
+            return list(pool.map(parse_article, roots, paths, safe_roots, stamps, chunksize=chunk))
     except (BrokenProcessPool, OSError) as e:
         log.warning("parsing in one process: worker processes failed (%s)", e)
-        return [parse_article(root, path, safe_root) for path in paths]
+        return [parse_article(root, path, safe_root, stamp) for path, stamp in todo]
 
 
 def _slug_of(path: str) -> str:
@@ -410,31 +420,31 @@ def _judge_articles(
 def _judge_group(
     paths: list[str],
     entries: dict[str, ParsedArticle],
-    verdicts: dict[str, tuple[ParsedArticle, list[ContentError], bool]],
+    verdicts: dict[str, tuple[ParsedArticle, tuple[ContentError, ...], bool]],
     settings: _Settings,
 ) -> None:
     accepted: dict[str, Article] = {}
     first: Article | None = None
     for path in paths:
         parsed = entries[path]
-        errors = list(parsed.errors)
+        errors = parsed.errors
         article = parsed.article
         ok = False
         if article is not None:
-            errors += _cross_check(parsed, article, settings)
+            errors += tuple(_cross_check(parsed, article, settings))
             if errors:
                 pass
             elif article.lang in accepted:
                 other = accepted[article.lang].path
-                errors.append(ContentError(path, None, f"the same slug and language as {other}"))
+                errors = (ContentError(path, None, f"the same slug and language as {other}"),)
             elif first is not None and article.type != first.type:
-                errors.append(
+                errors = (
                     ContentError(
                         path,
                         None,
                         f"is a translation of {first.path} but has type '{article.type}', "
                         f"not '{first.type}'; translations must have the same type",
-                    )
+                    ),
                 )
             else:
                 ok = True

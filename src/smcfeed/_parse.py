@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,18 +50,23 @@ class _Collector:
         where = path if isinstance(path, str) else self.rel(path)
         self.errors.append(ContentError(where, line, message))
 
-    def read(self, path: Path) -> str | None:
-        """The file's text, or None after recording why it cannot be read."""
+    def read(self, path: Path, stamp: Stamp | None = None) -> str | None:
+        """The file's text, or None after recording why it cannot be read.
+
+        ``stamp`` is given for a regular file that a walk found without following links:
+        it is inside the folder already, and its size is known.
+        """
         try:
-            # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
-            # would otherwise let files outside the content folder in.
-            if not path.resolve().is_relative_to(self.safe_root):
-                self.add(path, None, "is a link to a file outside the content folder")
-                return None
-            if not path.is_file():
-                self.add(path, None, "is not a regular file")
-                return None
-            size = path.stat().st_size
+            if stamp is None:
+                # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
+                # would otherwise let files outside the content folder in.
+                if not path.resolve().is_relative_to(self.safe_root):
+                    self.add(path, None, "is a link to a file outside the content folder")
+                    return None
+                if not path.is_file():
+                    self.add(path, None, "is not a regular file")
+                    return None
+            size = path.stat().st_size if stamp is None else stamp[0]
             if size > MAX_FILE_BYTES:
                 self.add(
                     path,
@@ -242,20 +248,30 @@ def stamp_of(path: Path) -> Stamp:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-def parse_article(root: Path, path: Path, safe_root: Path | None = None) -> ParsedArticle:
-    """Read and check one article file. Never raises for anything the file holds."""
+def parse_article(
+    root: Path, path: Path, safe_root: Path | None = None, stamp: Stamp | None = None
+) -> ParsedArticle:
+    """Read and check one article file. Never raises for anything the file holds.
+
+    ``stamp`` is given when a walk found it as a regular file inside the folder.
+    """
     out = _Collector(root, safe_root)
     rel = out.rel(path)
-    try:
-        stamp = stamp_of(path)
-    except OSError:
-        stamp = (-1, -1)
-    article, lines = _parse_article(out, root, path, rel)
-    return ParsedArticle(rel, stamp, article, lines, tuple(out.errors))
+    known = stamp
+    if known is None:
+        try:
+            known = stamp_of(path)
+        except OSError:
+            known = (-1, -1)
+    article, lines = _parse_article(out, root, path, rel, stamp)
+    return ParsedArticle(rel, known, article, lines, tuple(out.errors) or _NO_ERRORS)
+
+
+_NO_ERRORS: tuple[ContentError, ...] = ()
 
 
 def _parse_article(
-    out: _Collector, root: Path, path: Path, rel: str
+    out: _Collector, root: Path, path: Path, rel: str, stamp: Stamp | None
 ) -> tuple[Article | None, dict[tuple[str | int, ...], int]]:
     parts = path.relative_to(root / "articles").parts
     match = ARTICLE_NAME_RE.match(parts[-1])
@@ -263,7 +279,7 @@ def _parse_article(
         out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
         return None, {}
     slug, lang = match["slug"], match["lang"]
-    text = out.read(path)
+    text = out.read(path, stamp)
     if text is None:
         return None, {}
     split = _split_front_matter(text)
@@ -300,18 +316,18 @@ def _parse_article(
         return None, kept
     article = Article(
         slug=slug,
-        lang=lang,
+        lang=sys.intern(lang),
         path=rel,
-        type=front.type,
+        type=sys.intern(front.type),
         title=front.title,
         published=front.published,
         updated=front.updated,
-        topics=tuple(front.topics),
+        topics=tuple(sys.intern(t) for t in front.topics),
         summary=front.summary,
         source_url=front.source_url,
         image=front.image,
         study=front.study,
-        expert_ids=tuple(r.expert for r in front.reactions),
+        expert_ids=tuple(sys.intern(r.expert) for r in front.reactions),
         source=zlib.compress(text.encode(), 1),
     )
     return article, kept
