@@ -49,19 +49,24 @@ def _walk(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap, seen: se
             _walk(item, (*path, index), lines, seen)
 
 
+def _refuse_twice_written_keys(node: yaml.MappingNode) -> None:
+    keys: set[str] = set()
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            if key.value in keys:
+                message = f"'{key.value}' is written twice in the same place; keep one"
+                raise YamlError(message, key.start_mark.line + 1)
+            keys.add(key.value)
+
+
 def _check_unique_keys(node: yaml.Node, seen: set[int]) -> None:
     """A key written twice in one mapping is an error: YAML would silently keep the last."""
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        keys: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if key.value in keys:
-                    message = f"'{key.value}' is written twice in the same place; keep one"
-                    raise YamlError(message, key.start_mark.line + 1)
-                keys.add(key.value)
+        _refuse_twice_written_keys(node)
+        for _, value in node.value:
             _check_unique_keys(value, seen)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
@@ -104,13 +109,7 @@ class _FastLoader(_Loader):
     """Builds data straight from libyaml's events, refusing a key written twice."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys: set[str] = set()
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if key.value in keys:
-                    message = f"'{key.value}' is written twice in the same place; keep one"
-                    raise YamlError(message, key.start_mark.line + 1)
-                keys.add(key.value)
+        _refuse_twice_written_keys(node)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
