@@ -12,18 +12,24 @@ restarts: a reload parses only the files that changed.
 from __future__ import annotations
 
 import difflib
+import gc
 import logging
 import os
 import pickle
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from . import _yaml
 from ._parse import (
@@ -36,14 +42,84 @@ from ._parse import (
 )
 from .catalogue import Catalogue
 from .exceptions import ContentError
-from .models import Article, Expert, Localized, Site
+from .models import Article, Expert, Localized, Site, Study
 
 log = logging.getLogger("smcfeed")
 
 #: Below this many files to parse, worker processes cost more than they save.
 PARALLEL_FROM = 2000
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 _ARTICLE_FIELDS = tuple(Article.model_fields)
+_ALL_FIELDS = set(_ARTICLE_FIELDS)
+_ZONES: dict[int, timezone] = {}
+
+
+_NO_LINES: dict[tuple[str | int, ...], int] = {}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many objects that form no cycles: with
+    100,000 articles, its repeated full passes would cost more than the building."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _construct(cls: type[M], fields: dict[str, Any]) -> M:
+    """A model from values it was validated with before: what ``model_construct`` does
+    without its per-field loop, which costs seconds over 100,000 articles. Every field is
+    present, since it was saved from a complete model."""
+    model = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(fields))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def _article(fields: dict[str, Any]) -> Article:
+    article = _construct(Article, fields)
+    # One set shared by every article, rather than one each (pydantic keeps one per object).
+    object.__setattr__(article, "__pydantic_fields_set__", _ALL_FIELDS)
+    return article
+
+
+def _to_column(name: str, value: Any) -> Any:
+    """A field in a form that pickles fast: datetimes as (timestamp, offset), studies as dicts."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        return (value.timestamp(), int(offset.total_seconds()) if offset else 0)
+    if isinstance(value, Study):
+        return {k: _to_column(k, v) for k, v in value.__dict__.items()}
+    return value
+
+
+def _from_column(name: str, value: Any) -> Any:
+    if name in ("published", "updated") and value is not None:
+        return _datetime(value)
+    if name == "study" and value is not None:
+        published = value.get("published")
+        if published is not None:
+            value = {**value, "published": _datetime(published)}
+        return _construct(Study, value)
+    return value
+
+
+def _datetime(value: tuple[float, int]) -> datetime:
+    seconds = value[1]
+    zone = _ZONES.get(seconds)
+    if zone is None:
+        zone = _ZONES[seconds] = timezone(timedelta(seconds=seconds))
+    return datetime.fromtimestamp(value[0], zone)
 
 
 @dataclass
@@ -88,6 +164,12 @@ class ParseCache:
     #: Paths of the article files by slug: the files judged together (translations,
     #: duplicates).
     slugs: dict[str, set[str]] = field(default_factory=dict)
+    #: Whether anything changed since the cache was saved or loaded.
+    dirty: bool = True
+
+    def copy(self) -> ParseCache:
+        """A copy that a saving thread can read while loads go on."""
+        return ParseCache(dict(self.entries), self.settings, dict(self.verdicts))
 
     def save(self, path: Path) -> None:
         """Write the cache atomically (a crash leaves the old file or none).
@@ -102,7 +184,7 @@ class ParseCache:
             "stamps": [e.stamp for e in entries],
             "errors": [e.errors for e in entries],
             "fields": {
-                name: [getattr(a, name) if a is not None else None for a in articles]
+                name: [_to_column(name, getattr(a, name)) if a else None for a in articles]
                 for name in _ARTICLE_FIELDS
             },
             "has_article": [a is not None for a in articles],
@@ -110,23 +192,31 @@ class ParseCache:
             "verdicts": {p: (errors, ok) for p, (_, errors, ok) in self.verdicts.items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(path.name + ".*.tmp"):
+            # Left by a process killed while saving.
+            if time.time() - stale.stat().st_mtime > 600:
+                stale.unlink(missing_ok=True)
         temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-        with temporary.open("wb") as f:
-            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-            # No memo: a memo of every object would cost hundreds of MB while saving.
-            pickler.fast = True
-            pickler.dump((_CACHE_FORMAT, state))
-        temporary.replace(path)
+        try:
+            with temporary.open("wb") as f:
+                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+                # No memo: a memo of every object would cost hundreds of MB while saving.
+                pickler.fast = True
+                pickler.dump((_CACHE_FORMAT, state))
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.dirty = False
 
     @classmethod
     def load(cls, path: Path) -> ParseCache:
         """A saved cache, or an empty one if there is none or it cannot be used."""
         try:
-            with path.open("rb") as f:
+            with path.open("rb") as f, _no_gc():
                 version, state = pickle.load(f)
-            if version != _CACHE_FORMAT:
-                return cls()
-            return cls._from_state(state)
+                if version != _CACHE_FORMAT:
+                    return cls()
+                return cls._from_state(state)
         except (
             OSError,
             EOFError,
@@ -142,8 +232,10 @@ class ParseCache:
 
     @classmethod
     def _from_state(cls, state: dict[str, Any]) -> ParseCache:
-        fields = state["fields"]
-        rows = zip(*(fields[name] for name in _ARTICLE_FIELDS), strict=True)
+        columns = dict(state["fields"])
+        for name in ("published", "updated", "study"):
+            columns[name] = [_from_column(name, v) for v in columns[name]]
+        rows = zip(*(columns[name] for name in _ARTICLE_FIELDS), strict=True)
         entries: dict[str, ParsedArticle] = {}
         for path, stamp, errors, has, values in zip(
             state["paths"],
@@ -153,13 +245,9 @@ class ParseCache:
             rows,
             strict=True,
         ):
-            article = (
-                Article.model_construct(**dict(zip(_ARTICLE_FIELDS, values, strict=True)))
-                if has
-                else None
-            )
-            entries[path] = ParsedArticle(path, stamp, article, {}, errors)
-        cache = cls(entries, settings=state["settings"])
+            article = _article(dict(zip(_ARTICLE_FIELDS, values, strict=True))) if has else None
+            entries[path] = ParsedArticle(path, stamp, article, _NO_LINES, errors)
+        cache = cls(entries, settings=state["settings"], dirty=False)
         for path, (errors, ok) in state["verdicts"].items():
             if path in entries:
                 cache.verdicts[path] = (entries[path], errors, ok)
@@ -192,6 +280,18 @@ def load_content(
         out.add(str(root), None, "is a file, not a content folder")
         return LoadResult(None, out.errors)
 
+    with _no_gc():
+        return _load(out, root, base_url, cache, changed, previous)
+
+
+def _load(
+    out: _Collector,
+    root: Path,
+    base_url: str | None,
+    cache: ParseCache | None,
+    changed: Iterable[Path] | None,
+    previous: Catalogue | None,
+) -> LoadResult:
     cache = cache if cache is not None else ParseCache()
     changed = None if changed is None else [Path(p) for p in changed]
     settings = cache.settings
@@ -206,6 +306,7 @@ def load_content(
     if not same:
         cache.verdicts.clear()
     touched = _parse_articles(out, root, cache, changed)
+    cache.dirty = cache.dirty or bool(touched) or not same
     if same and not touched and previous is not None and cache.verdicts:
         return LoadResult(previous, out.errors + _verdict_errors(cache), unchanged=True)
     articles = _judge_articles(cache, settings, touched if cache.verdicts else None)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ._cache import ResponseCache
 from ._loader import LoadResult, ParseCache, load_content
-from ._parse import ParsedArticle
 from .catalogue import Catalogue, FeedKey
 from .clock import Clock
 from .core import Smcfeed
@@ -129,19 +128,29 @@ class ContentState:
             len(result.catalogue),
             time.perf_counter() - started,
         )
-        if self.cache_file is not None and time.monotonic() - self._saved_at > SAVE_EVERY:
-            self._saved_at = time.monotonic()
-            # Off the reload path; a stale cache costs only re-parsing, as stamps are checked.
-            entries = dict(self.parsed.entries)
-            threading.Thread(target=self._save_cache, args=(entries,), daemon=True).start()
+        self._save_soon()
         return True
 
-    def _save_cache(self, entries: dict[str, ParsedArticle]) -> None:
+    def _save_soon(self) -> None:
+        """Save the parse cache off the reload path, at most every SAVE_EVERY seconds; a
+        stale cache costs only re-parsing, as each file's stamp is checked."""
+        parsed = self.parsed
+        if self.cache_file is None or not parsed.dirty:
+            return
+        if time.monotonic() - self._saved_at < SAVE_EVERY:
+            return
+        self._saved_at = time.monotonic()
+        parsed.dirty = False
+        copy = parsed.copy()
+        threading.Thread(target=self._save_cache, args=(copy,), daemon=True).start()
+
+    def _save_cache(self, cache: ParseCache) -> None:
         assert self.cache_file is not None
         try:
-            ParseCache(entries).save(self.cache_file)
+            cache.save(self.cache_file)
         except OSError as e:
             log.warning("cannot write the parse cache %s: %s", self.cache_file, e)
+            self.parsed.dirty = True
 
 
 def default_cache_file(root: Path) -> Path:

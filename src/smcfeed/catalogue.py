@@ -144,23 +144,37 @@ class Catalogue:
             and self._update(previous, articles)
         ):
             return
-        keys = [(-a.published.timestamp(), a.slug, a.lang, a) for a in articles]
-        keys.sort(key=lambda k: k[:3])
-        ordered = [k[3] for k in keys]
+        keys = [(-a.published.timestamp(), a.slug, a.lang, i) for i, a in enumerate(articles)]
+        keys.sort()
+        ordered = [articles[k[3]] for k in keys]
         negated = [k[0] for k in keys]
         self.articles: tuple[Article, ...] = tuple(ordered)
-        feeds: dict[FeedKey, tuple[list[Article], list[float]]] = {}
+        # kind -> language -> value -> (articles, negated timestamps); nested dicts rather
+        # than a FeedKey per article and feed: this loop runs 100,000 times on start-up.
+        lists: dict[str, dict[str, dict[str, tuple[list[Article], list[float]]]]] = {
+            kind: defaultdict(dict) for kind in FEED_KINDS
+        }
         by_slug: dict[str, dict[str, Article]] = defaultdict(dict)
         for article, neg in zip(ordered, negated, strict=True):
-            for key in _keys_of(article):
-                found = feeds.get(key)
+            lang = article.lang
+            pairs = [("all", ""), ("types", article.type)]
+            pairs += [("topics", topic) for topic in article.topics]
+            pairs += [("experts", expert) for expert in set(article.expert_ids)]
+            for kind, value in pairs:
+                per_value = lists[kind][lang]
+                found = per_value.get(value)
                 if found is None:
-                    found = feeds[key] = ([], [])
+                    found = per_value[value] = ([], [])
                 found[0].append(article)
                 found[1].append(neg)
-            by_slug[article.slug][article.lang] = article
+            by_slug[article.slug][lang] = article
         self._by_slug = dict(by_slug)
-        self._timelines = {key: _Timeline(a, n) for key, (a, n) in feeds.items()}
+        self._timelines = {
+            FeedKey(lang, cast(FeedKind, kind), value): _Timeline(a, n)
+            for kind, per_lang in lists.items()
+            for lang, per_value in per_lang.items()
+            for value, (a, n) in per_value.items()
+        }
         self._everything = _Timeline(ordered, negated)
         self._empty = _Timeline(())
 
