@@ -954,6 +954,10 @@ def test_errors_in_several_files_are_all_reported_in_one_pass(make_content):
     }
 
 
+def rel_of(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
 def _summary(result: LoadResult) -> tuple[list[str], list[str]]:
     assert result.catalogue is not None
     return [a.path + a.title for a in result.catalogue.articles], [str(e) for e in result.errors]
@@ -993,6 +997,12 @@ def test_a_reload_of_changed_files_equals_a_full_load(make_content: Any) -> None
     assert any("translations must have the same type" in e for e in _summary(fifth)[1])
     unchanged = load_content(content, cache=cache, changed=[], previous=fifth.catalogue)
     assert unchanged.unchanged and unchanged.catalogue is fifth.catalogue
+    # An accepted article deleted: it leaves every index.
+    article.unlink()
+    sixth = load_content(content, cache=cache, changed=[article], previous=fifth.catalogue)
+    assert _summary(sixth) == _summary(load_content(content))
+    assert sixth.catalogue is not None
+    assert all(a.path != rel_of(article, content) for a in sixth.catalogue.articles)
 
 
 def test_the_parse_cache_survives_a_restart_and_skips_unchanged_files(

@@ -48,7 +48,9 @@ log = logging.getLogger("smcfeed")
 
 #: Below this many files to parse, worker processes cost more than they save.
 PARALLEL_FROM = 2000
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
+#: Entries per pickled chunk of the parse cache.
+_CHUNK = 5000
 _ARTICLE_FIELDS = tuple(Article.model_fields)
 _ALL_FIELDS = set(_ARTICLE_FIELDS)
 _ZONES: dict[int, timezone] = {}
@@ -174,12 +176,35 @@ class ParseCache:
     def save(self, path: Path) -> None:
         """Write the cache atomically (a crash leaves the old file or none).
 
-        Stored by columns (a list per field), which loads several times faster than
-        100,000 pickled objects.
+        Stored in chunks of columns (a list per field), which load several times faster
+        than pickled objects; between chunks the saving thread lets requests run.
         """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(path.name + ".*.tmp"):
+            # Left by a process killed while saving.
+            if time.time() - stale.stat().st_mtime > 600:
+                stale.unlink(missing_ok=True)
         entries = list(self.entries.values())
+        chunks = [entries[i : i + _CHUNK] for i in range(0, len(entries), _CHUNK)]
+        temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            with temporary.open("wb") as f:
+                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+                # No memo: a memo of every object would cost hundreds of MB while saving.
+                pickler.fast = True
+                pickler.dump((_CACHE_FORMAT, self.settings, len(chunks)))
+                for chunk in chunks:
+                    pickler.dump(self._chunk_state(chunk))
+                    time.sleep(0)
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.dirty = False
+
+    def _chunk_state(self, entries: list[ParsedArticle]) -> dict[str, Any]:
         articles = [e.article for e in entries]
-        state = {
+        verdicts = self.verdicts
+        return {
             "paths": [e.path for e in entries],
             "stamps": [e.stamp for e in entries],
             "errors": [e.errors for e in entries],
@@ -188,35 +213,25 @@ class ParseCache:
                 for name in _ARTICLE_FIELDS
             },
             "has_article": [a is not None for a in articles],
-            "settings": self.settings,
-            "verdicts": {p: (errors, ok) for p, (_, errors, ok) in self.verdicts.items()},
+            "verdicts": {
+                e.path: verdicts[e.path][1:]
+                for e in entries
+                if e.path in verdicts and verdicts[e.path][0] is e
+            },
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(path.name + ".*.tmp"):
-            # Left by a process killed while saving.
-            if time.time() - stale.stat().st_mtime > 600:
-                stale.unlink(missing_ok=True)
-        temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-        try:
-            with temporary.open("wb") as f:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                # No memo: a memo of every object would cost hundreds of MB while saving.
-                pickler.fast = True
-                pickler.dump((_CACHE_FORMAT, state))
-            temporary.replace(path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        self.dirty = False
 
     @classmethod
     def load(cls, path: Path) -> ParseCache:
         """A saved cache, or an empty one if there is none or it cannot be used."""
         try:
             with path.open("rb") as f, _no_gc():
-                version, state = pickle.load(f)
+                version, settings, count = pickle.load(f)
                 if version != _CACHE_FORMAT:
                     return cls()
-                return cls._from_state(state)
+                cache = cls(settings=settings, dirty=False)
+                for _ in range(count):
+                    cache._add_state(pickle.load(f))
+                return cache
         except (
             OSError,
             EOFError,
@@ -230,13 +245,12 @@ class ParseCache:
         ):
             return cls()
 
-    @classmethod
-    def _from_state(cls, state: dict[str, Any]) -> ParseCache:
+    def _add_state(self, state: dict[str, Any]) -> None:
         columns = dict(state["fields"])
         for name in ("published", "updated", "study"):
             columns[name] = [_from_column(name, v) for v in columns[name]]
         rows = zip(*(columns[name] for name in _ARTICLE_FIELDS), strict=True)
-        entries: dict[str, ParsedArticle] = {}
+        entries = self.entries
         for path, stamp, errors, has, values in zip(
             state["paths"],
             state["stamps"],
@@ -247,13 +261,10 @@ class ParseCache:
         ):
             article = _article(dict(zip(_ARTICLE_FIELDS, values, strict=True))) if has else None
             entries[path] = ParsedArticle(path, stamp, article, _NO_LINES, errors)
-        cache = cls(entries, settings=state["settings"], dirty=False)
         for path, (errors, ok) in state["verdicts"].items():
-            if path in entries:
-                cache.verdicts[path] = (entries[path], errors, ok)
-        for path in entries:
-            cache.slugs.setdefault(_slug_of(path), set()).add(path)
-        return cache
+            self.verdicts[path] = (entries[path], errors, ok)
+        for path in state["paths"]:
+            self.slugs.setdefault(_slug_of(path), set()).add(path)
 
 
 def load_content(
@@ -309,12 +320,12 @@ def _load(
     cache.dirty = cache.dirty or bool(touched) or not same
     if same and not touched and previous is not None and cache.verdicts:
         return LoadResult(previous, out.errors + _verdict_errors(cache), unchanged=True)
-    articles = _judge_articles(cache, settings, touched if cache.verdicts else None)
+    articles, delta = _judge_articles(cache, settings, touched if cache.verdicts else None)
     out.errors += _verdict_errors(cache)
     if settings.site is None or settings.topics is None:
         return LoadResult(None, out.errors)
     catalogue = Catalogue(
-        settings.site, settings.topics, settings.experts, articles, previous=previous
+        settings.site, settings.topics, settings.experts, articles, previous, delta
     )
     return LoadResult(catalogue, out.errors)
 
@@ -530,12 +541,13 @@ def _slug_of(path: str) -> str:
 
 def _judge_articles(
     cache: ParseCache, settings: _Settings, touched: set[str] | None
-) -> list[Article]:
+) -> tuple[list[Article], tuple[list[Article], list[Article]] | None]:
     """Judge the files whose verdict may have changed; return every accepted article.
 
     Files are judged per slug, in path order, since a file's verdict depends on the others
     of its slug (the same slug and language twice; translations of different types). With
-    ``touched`` None, every file is judged.
+    ``touched`` None, every file is judged. Also returns, for a partial judgement, the
+    articles that left the catalogue and those that entered it.
     """
     entries, verdicts, slugs = cache.entries, cache.verdicts, cache.slugs
     if touched is None:
@@ -543,22 +555,55 @@ def _judge_articles(
         slugs.clear()
         for path in entries:
             slugs.setdefault(_slug_of(path), set()).add(path)
-        groups = set(slugs)
-    else:
-        groups = set()
-        for path in touched:
-            slug = _slug_of(path)
-            groups.add(slug)
-            if path in entries:
-                slugs.setdefault(slug, set()).add(path)
-            else:
-                slugs.get(slug, set()).discard(path)
-                verdicts.pop(path, None)
-    for slug in groups:
-        _judge_group(sorted(slugs.get(slug, ())), entries, verdicts, settings)
-        if not slugs.get(slug):
-            slugs.pop(slug, None)
+        _judge_groups(slugs, list(slugs), entries, verdicts, settings)
+        return _accepted(verdicts), None
+    groups = {_slug_of(path) for path in touched}
+    # What the touched groups held before, to tell the catalogue what left it.
+    left: dict[int, Article] = {}
+    for path in {p for slug in groups for p in slugs.get(slug, ())}:
+        _, _, ok = verdict = verdicts[path]
+        article = verdict[0].article
+        if ok and article is not None:
+            left[id(article)] = article
+    for path in touched:
+        slug = _slug_of(path)
+        if path in entries:
+            slugs.setdefault(slug, set()).add(path)
+        else:
+            slugs.get(slug, set()).discard(path)
+            verdicts.pop(path, None)
+    entered: list[Article] = []
+    for article in _judge_groups(slugs, groups, entries, verdicts, settings):
+        if left.pop(id(article), None) is None:
+            entered.append(article)
+    return _accepted(verdicts), (list(left.values()), entered)
+
+
+def _accepted(
+    verdicts: dict[str, tuple[ParsedArticle, tuple[ContentError, ...], bool]],
+) -> list[Article]:
     return [parsed.article for parsed, _, ok in verdicts.values() if ok and parsed.article]
+
+
+def _judge_groups(
+    slugs: dict[str, set[str]],
+    groups: Iterable[str],
+    entries: dict[str, ParsedArticle],
+    verdicts: dict[str, tuple[ParsedArticle, tuple[ContentError, ...], bool]],
+    settings: _Settings,
+) -> list[Article]:
+    """Judge every file of ``groups``; return the articles accepted."""
+    accepted: list[Article] = []
+    for slug in list(groups):
+        paths = sorted(slugs.get(slug, ()))
+        _judge_group(paths, entries, verdicts, settings)
+        for path in paths:
+            parsed, _, ok = verdicts[path]
+            if ok and parsed.article is not None:
+                accepted.append(parsed.article)
+        if not paths:
+            slugs.pop(slug, None)
+    return accepted
 
 
 def _judge_group(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -55,3 +57,11 @@ def render(markdown: str, base_url: str) -> str:
     html = _md.render(markdown)
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return sanitize(html, base_url).strip()
+
+
+def plain_text(html: str) -> str:
+    """Text without markup, paragraphs separated by blank lines."""
+    for end in ("</p>", "</h2>", "</h3>", "</h4>", "</li>"):
+        html = html.replace(end, end + "\n\n")
+    text = unescape(nh3.clean(html, tags=set()))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

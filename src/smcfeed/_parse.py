@@ -357,16 +357,19 @@ def render_content(article: Article, experts: dict[str, Expert], base_url: str) 
     assert split is not None, article.path  # it was checked when the article was loaded
     front_text, body, _ = split
     front = ArticleFront.model_validate(_yaml.load_data(front_text))
-    reactions = tuple(
-        Reaction(
-            expert_id=r.expert,
-            expert=experts[r.expert],
-            quote=r.quote,
-            quote_html=_markdown.render(r.quote, base_url),
-            conflicts=r.conflicts,
-            translated_from=r.translated_from,
-            via=r.via,
+    reactions = []
+    for r in front.reactions:
+        quote_html = _markdown.render(r.quote, base_url)
+        reactions.append(
+            Reaction(
+                expert_id=r.expert,
+                expert=experts[r.expert],
+                quote=r.quote,
+                quote_html=quote_html,
+                quote_text=_markdown.plain_text(quote_html),
+                conflicts=r.conflicts,
+                translated_from=r.translated_from,
+                via=r.via,
+            )
         )
-        for r in front.reactions
-    )
-    return ArticleContent(reactions=reactions, body_html=_markdown.render(body, base_url))
+    return ArticleContent(reactions=tuple(reactions), body_html=_markdown.render(body, base_url))

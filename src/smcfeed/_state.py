@@ -23,8 +23,8 @@ from .render._view import FILE_NAMES, MEDIA_TYPES
 FEED_MEDIA_TYPES = frozenset(MEDIA_TYPES.values())
 
 log = logging.getLogger("smcfeed")
-#: Seconds between writes of the parse cache.
-SAVE_EVERY = 30.0
+#: Seconds between writes of the parse cache (a write of 100,000 articles takes seconds).
+SAVE_EVERY = 120.0
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,12 @@ def hot_paths(catalogue: Catalogue) -> Iterable[str]:
             yield f"{FeedKey(lang).path}/{name}"
 
 
-def prepare(catalogue: Catalogue, now: datetime, max_entries: int = 4096) -> Snapshot:
-    """Build a snapshot and render its hot responses before anyone can see it."""
+def prepare(catalogue: Catalogue, now: datetime, warm: bool = True) -> Snapshot:
+    """Build a snapshot; with ``warm``, render its hot responses before anyone can see it."""
     service = Smcfeed(catalogue)
-    cache = ResponseCache(service, max_entries=max_entries)
-    cache.warm(hot_paths(catalogue), now)
+    cache = ResponseCache(service)
+    if warm:
+        cache.warm(hot_paths(catalogue), now)
     return Snapshot(catalogue, service, cache, now)
 
 
@@ -120,7 +121,13 @@ class ContentState:
                     self.last_good_load.isoformat() if self.last_good_load else "never",
                 )
             return False
-        self.snapshot = prepare(result.catalogue, now)
+        if self.snapshot is None:
+            self.snapshot = prepare(result.catalogue, now)
+        else:
+            # Swap first, then render the hot responses: an edit shows as soon as it can, and
+            # a request in between renders the one response it asks for.
+            snapshot = self.snapshot = prepare(result.catalogue, now, warm=False)
+            snapshot.cache.warm(hot_paths(result.catalogue), now)
         if not result.errors:
             self.last_good_load = now
         log.info(

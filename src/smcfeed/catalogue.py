@@ -127,7 +127,10 @@ class Catalogue:
         experts: Mapping[str, Expert],
         articles: Iterable[Article],
         previous: Catalogue | None = None,
+        delta: tuple[list[Article], list[Article]] | None = None,
     ) -> None:
+        """``previous``: the catalogue this one replaces; with ``delta`` (the articles that
+        left it and those that entered), only the indexes those touch are rebuilt."""
         self.site = site
         self.topics = dict(topics)
         self.experts = dict(experts)
@@ -141,7 +144,7 @@ class Catalogue:
         if (
             previous is not None
             and previous.topics == self.topics
-            and self._update(previous, articles)
+            and self._update(previous, articles, delta)
         ):
             return
         keys = [(-a.published.timestamp(), a.slug, a.lang, i) for i, a in enumerate(articles)]
@@ -178,13 +181,21 @@ class Catalogue:
         self._everything = _Timeline(ordered, negated)
         self._empty = _Timeline(())
 
-    def _update(self, previous: Catalogue, articles: list[Article]) -> bool:
+    def _update(
+        self,
+        previous: Catalogue,
+        articles: list[Article],
+        delta: tuple[list[Article], list[Article]] | None,
+    ) -> bool:
         """Build from ``previous`` by changing only what differs: an edit to one article in a
         large catalogue must not cost a rebuild of every index. False if too much differs."""
-        before = {id(a) for a in previous.articles}
-        now = {id(a) for a in articles}
-        removed = [a for a in previous.articles if id(a) not in now]
-        added = [a for a in articles if id(a) not in before]
+        if delta is not None:
+            removed, added = delta
+        else:
+            before = {id(a) for a in previous.articles}
+            now = {id(a) for a in articles}
+            removed = [a for a in previous.articles if id(a) not in now]
+            added = [a for a in articles if id(a) not in before]
         if len(removed) + len(added) > _MAX_UPDATE:
             return False
         affected: dict[FeedKey, tuple[list[Article], list[Article]]] = {}

@@ -282,6 +282,8 @@ class Reaction(_Frozen):
     quote: str
     #: The quote rendered to sanitised HTML.
     quote_html: str
+    #: The quote as plain text, paragraphs separated by blank lines.
+    quote_text: str
     #: ``none``, ``not_responded`` or the declaration text.
     conflicts: str
     #: Language the quote was translated from.

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
 from typing import Any
 
-import nh3
 import orjson
 
 from .. import _i18n
@@ -16,14 +13,6 @@ from ._view import FeedPage, Item
 
 def _iso(value: Any) -> str:
     return str(value.isoformat())
-
-
-def _plain(html: str) -> str:
-    """Quote text without markup, paragraphs separated by blank lines."""
-    for end in ("</p>", "</h2>", "</h3>", "</h4>", "</li>"):
-        html = html.replace(end, end + "\n\n")
-    text = unescape(nh3.clean(html, tags=set()))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _reaction(reaction: Reaction, lang: str) -> dict[str, Any]:
@@ -39,7 +28,7 @@ def _reaction(reaction: Reaction, lang: str) -> dict[str, Any]:
             "orcid": expert.orcid,
         },
         "quote_html": reaction.quote_html,
-        "quote_text": _plain(reaction.quote_html),
+        "quote_text": reaction.quote_text,
         "conflicts": {"kind": kind, "text": _i18n.conflicts_line(reaction.conflicts, lang)},
         "via": reaction.via,
         "translated_from": reaction.translated_from,
