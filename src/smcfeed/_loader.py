@@ -519,7 +519,8 @@ def _parse_many(
     paths = [path for path, _ in todo]
     stamps = [stamp for _, stamp in todo]
     log.info("parsing %d article files in %d processes", len(paths), workers)
-    chunk = max(1, len(paths) // (workers * 8))
+    # Small chunks keep each worker small: it holds one chunk of results at a time.
+    chunk = max(1, min(500, len(paths) // (workers * 8)))
     try:
         # fork is cheapest, but only safe from the main thread (at start-up); reloads run
         # in a worker thread of the server, so they spawn.
