@@ -1027,3 +1027,23 @@ def test_the_parse_cache_survives_a_restart_and_skips_unchanged_files(
         assert (parsed is kept[path]) == (path != rel), path
     (tmp_path / "garbage.pickle").write_bytes(b"not a pickle")
     assert ParseCache.load(tmp_path / "garbage.pickle").entries == {}
+
+
+def test_many_files_are_parsed_in_worker_processes_with_the_same_result(
+    make_content: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from smcfeed import _loader
+
+    content = make_content()
+    content.write("articles/2024/broken.es.md", "---\ntype: [unclosed\n---\n")
+    serial = load_content(content)
+    monkeypatch.setattr(_loader, "PARALLEL_FROM", 2)
+    with caplog.at_level(logging.INFO, logger="smcfeed"):
+        parallel = load_content(content)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("parsing 5 article files in") for m in messages), messages
+    assert not any("worker processes failed" in m for m in messages), messages
+    assert _summary(parallel) == _summary(serial)
+    assert any("broken.es.md" in e for e in _summary(parallel)[1])

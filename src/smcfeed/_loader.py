@@ -521,17 +521,35 @@ def _parse_many(
     log.info("parsing %d article files in %d processes", len(paths), workers)
     # Small chunks keep each worker small: it holds one chunk of results at a time.
     chunk = max(1, min(500, len(paths) // (workers * 8)))
+    # Reading many small files from a cold disk would leave the workers waiting on one
+    # read at a time: ask the kernel to read them all ahead, in the background.
+    threading.Thread(target=_read_ahead, args=(paths,), daemon=True).start()
     try:
-        # fork is cheapest, but only safe from the main thread (at start-up); reloads run
-        # in a worker thread of the server, so they spawn.
-        main = threading.current_thread() is threading.main_thread()
-        context = get_context("fork" if main and os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        # spawn: fresh, small worker processes (a fork would count the server's pages
+        # again in each), and safe from a reload's thread.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             roots, safe_roots = [root] * len(paths), [safe_root] * len(paths)
             return list(pool.map(parse_article, roots, paths, safe_roots, stamps, chunksize=chunk))
     except (BrokenProcessPool, OSError) as e:
         log.warning("parsing in one process: worker processes failed (%s)", e)
         return [parse_article(root, path, safe_root, stamp) for path, stamp in todo]
+
+
+def _read_ahead(paths: list[Path]) -> None:
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _slug_of(path: str) -> str:
