@@ -818,8 +818,9 @@ class Suite:
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "bench.bare_app:app",
+                "granian",
+                "--interface",
+                "asgi",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -828,11 +829,10 @@ class Suite:
                 "1",
                 "--loop",
                 "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
+                "--no-ws",
                 "--log-level",
                 "warning",
+                "bench.bare_app:app",
             ],
             port,
             env={"BENCH_BARE_BODY": str(static / "es" / "rss.xml")},
@@ -1001,7 +1001,7 @@ def machine() -> dict[str, str]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "smcfeed": version("smcfeed"),
-        "uvicorn": version("uvicorn"),
+        "granian": version("granian"),
         "starlette": version("starlette"),
         "django": version("django"),
         "gunicorn": version("gunicorn"),
@@ -1164,7 +1164,7 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
         f"Linux {info['kernel']}, "
         f"Python {info['python']}; load average (1 min) at start {suite.load_start[0]:.2f}, "
         f"at end {suite.load_end[0]:.2f} (other work on the machine shows here). "
-        f"smcfeed {info['smcfeed']}, uvicorn {info['uvicorn']}, Starlette {info['starlette']}, "
+        f"smcfeed {info['smcfeed']}, granian {info['granian']}, Starlette {info['starlette']}, "
         f"Django {info['django']}, gunicorn {info['gunicorn']}, {info['nginx']}, {info['wrk']}.",
         "",
         "## Hot feed (`/es/rss.xml`), requests per second and latency",
@@ -1181,9 +1181,9 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
             else ", unpinned, sharing the cores with wrk"
         )
         + ". Servers: smcfeed "
-        "(`smcfeed serve --workers 1 --no-watch --no-access-log`: uvicorn, uvloop, httptools), "
-        "the bare Starlette app (`uvicorn bench.bare_app:app --loop uvloop --http httptools "
-        "--no-access-log`, same settings), nginx (`worker_processes 1`, gzip_static, etag), "
+        "(`smcfeed serve --workers 1 --no-watch --no-access-log`: granian, uvloop), "
+        "the bare Starlette app (`granian --interface asgi --loop uvloop bench.bare_app:app "
+        --no-ws`, same settings), nginx (`worker_processes 1`, gzip_static, etag), "
         "Django (`gunicorn --workers 1 --worker-class gthread --threads 4`, GZipMiddleware + "
         "ConditionalGetMiddleware). Paths: identity (no Accept-Encoding), gzip "
         "(`Accept-Encoding: gzip`), 304 (`If-None-Match: <the server's ETag>`).",
@@ -1496,7 +1496,7 @@ def load_state(path: Path) -> tuple[Suite, dict[str, str], datetime]:
 
 def missing_requirements() -> list[str]:
     problems = []
-    for module in ("django", "gunicorn", "psutil", "matplotlib", "uvicorn", "smcfeed"):
+    for module in ("django", "gunicorn", "psutil", "matplotlib", "granian", "smcfeed"):
         try:
             __import__(module)
         except ImportError:
