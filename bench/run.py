@@ -1183,7 +1183,7 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
         + ". Servers: smcfeed "
         "(`smcfeed serve --workers 1 --no-watch --no-access-log`: granian, uvloop), "
         "the bare Starlette app (`granian --interface asgi --loop uvloop bench.bare_app:app "
-        --no-ws`, same settings), nginx (`worker_processes 1`, gzip_static, etag), "
+        "--no-ws`, same settings), nginx (`worker_processes 1`, gzip_static, etag), "
         "Django (`gunicorn --workers 1 --worker-class gthread --threads 4`, GZipMiddleware + "
         "ConditionalGetMiddleware). Paths: identity (no Accept-Encoding), gzip "
         "(`Accept-Encoding: gzip`), 304 (`If-None-Match: <the server's ETag>`).",
