@@ -202,7 +202,7 @@ def _health(state: ContentState, now: datetime) -> dict[str, Any]:
         body["serving"] = {
             "loaded_at": snapshot.loaded_at,
             "articles": len(catalogue),
-            "published": sum(1 for a in catalogue.articles if a.published <= now),
+            "published": catalogue.published(now),
             "languages": catalogue.site.languages,
             "topics": len(catalogue.topics),
             "experts": len(catalogue.experts),

@@ -255,6 +255,10 @@ class Catalogue:
             raise NotFound(f"no feed {key.path}")
         return self._timelines.get(key, self._empty).visible(now)
 
+    def published(self, now: datetime) -> int:
+        """How many articles are visible at ``now``."""
+        return len(self._everything.visible(now))
+
     def newest(self, now: datetime) -> Article | None:
         """The most recently published visible article."""
         visible = self._everything.visible(now)

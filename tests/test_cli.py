@@ -1,0 +1,77 @@
+"""The command line, run as a user would: exit codes, one line per error, no tracebacks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smcfeed.cli import main, parser
+
+from ._support import ROOT, SAMPLE
+
+
+def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smcfeed", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_check_passes_on_the_sample_content(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert re.fullmatch(
+        r"\d+ articles in 2 languages \(es, en\), \d+ topics, \d+ experts: OK", out[0]
+    )
+
+
+def test_check_lists_every_error_and_fails(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "site.yaml").write_text("base_url: [unclosed\n")
+    (content / "articles").mkdir()
+    (content / "articles" / "bin.es.md").write_bytes(b"\x00\xff\xfe")
+    result = _run("check", str(content))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("site.yaml:") for line in lines)
+    assert any(line.startswith("topics.yaml:") for line in lines)
+    assert any(line.startswith("articles/bin.es.md:") for line in lines)
+    assert result.stderr.strip() == f"{len(lines)} errors in {content}"
+
+
+@pytest.mark.parametrize("kind", ["missing", "file", "empty"])
+def test_check_never_shows_a_traceback(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "x"
+    if kind == "file":
+        target.write_text("not a folder")
+    elif kind == "empty":
+        target.mkdir()
+    result = _run("check", str(target))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.strip(), result.stderr
+
+
+def test_serve_refuses_a_missing_folder_in_one_line(tmp_path: Path) -> None:
+    result = _run("serve", "--content", str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"smcfeed: {tmp_path / 'nope'}: no such content folder"
+    ]
+
+
+def test_the_readme_documents_every_command_and_option() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, sub in commands.items():
+        assert f"smcfeed {name}" in readme, name
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help":
+                    assert flag in readme, f"{name} {flag}"
