@@ -69,7 +69,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     )
     shutil.copytree(SAMPLE, tmp_path / "content")
     port = _free_port()
-    env = {**os.environ, "PORT": str(port)}
+    env = {**os.environ, "PORT": str(port), "SMCFEED_CACHE": str(tmp_path / "parsed.pickle")}
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         ["bash", "-c", f"exec {command}"],
