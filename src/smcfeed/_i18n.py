@@ -23,7 +23,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "topics": "Topics",
         "types": "Types",
         "experts": "Experts",
-        "page": "page {n}",
     },
     "es": {
         "age.year.one": "Este artículo tiene 1 año",
@@ -45,7 +44,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "topics": "Temas",
         "types": "Tipos",
         "experts": "Expertos",
-        "page": "página {n}",
     },
 }
 

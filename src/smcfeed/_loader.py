@@ -56,9 +56,6 @@ _ALL_FIELDS = set(_ARTICLE_FIELDS)
 _ZONES: dict[int, timezone] = {}
 
 
-_NO_LINES: dict[tuple[str | int, ...], int] = {}
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -260,7 +257,7 @@ class ParseCache:
             strict=True,
         ):
             article = _article(dict(zip(_ARTICLE_FIELDS, values, strict=True))) if has else None
-            entries[path] = ParsedArticle(path, stamp, article, _NO_LINES, errors)
+            entries[path] = ParsedArticle(path, stamp, article, errors)
         for path, (errors, ok) in state["verdicts"].items():
             self.verdicts[path] = (entries[path], errors, ok)
         for path in state["paths"]:

@@ -214,8 +214,6 @@ class ParsedArticle:
     stamp: Stamp
     #: The article, if the file is valid on its own.
     article: Article | None
-    #: Lines of the keys the cross-file checks report on.
-    lines: dict[tuple[str | int, ...], int]
     #: The file's own errors.
     errors: tuple[ContentError, ...]
 
@@ -224,7 +222,7 @@ class ParsedArticle:
         # which matters for the parse cache of a large folder.
         article = self.article
         values = None if article is None else tuple(getattr(article, f) for f in _ARTICLE_FIELDS)
-        return (_rebuild, (self.path, self.stamp, values, self.lines, self.errors))
+        return (_rebuild, (self.path, self.stamp, values, self.errors))
 
 
 _ARTICLE_FIELDS = tuple(Article.model_fields)
@@ -234,13 +232,12 @@ def _rebuild(
     path: str,
     stamp: Stamp,
     values: tuple[Any, ...] | None,
-    lines: dict[tuple[str | int, ...], int],
     errors: tuple[ContentError, ...],
 ) -> ParsedArticle:
     article = None
     if values is not None:
         article = Article.model_construct(**dict(zip(_ARTICLE_FIELDS, values, strict=True)))
-    return ParsedArticle(path, stamp, article, lines, errors)
+    return ParsedArticle(path, stamp, article, errors)
 
 
 def stamp_of(path: Path) -> Stamp:
@@ -263,8 +260,8 @@ def parse_article(
             known = stamp_of(path)
         except OSError:
             known = (-1, -1)
-    article, lines = _parse_article(out, root, path, rel, stamp)
-    return ParsedArticle(rel, known, article, lines, tuple(out.errors) or _NO_ERRORS)
+    article = _parse_article(out, root, path, rel, stamp)
+    return ParsedArticle(rel, known, article, tuple(out.errors) or _NO_ERRORS)
 
 
 _NO_ERRORS: tuple[ContentError, ...] = ()
@@ -272,37 +269,36 @@ _NO_ERRORS: tuple[ContentError, ...] = ()
 
 def _parse_article(
     out: _Collector, root: Path, path: Path, rel: str, stamp: Stamp | None
-) -> tuple[Article | None, dict[tuple[str | int, ...], int]]:
+) -> Article | None:
     parts = path.relative_to(root / "articles").parts
     match = ARTICLE_NAME_RE.match(parts[-1])
     if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]) or match is None:
         out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
-        return None, {}
+        return None
     slug, lang = match["slug"], match["lang"]
     text = out.read(path, stamp)
     if text is None:
-        return None, {}
+        return None
     split = _split_front_matter(text)
     if split is None:
         if text.split("\n", 1)[0].rstrip() == "---":
             out.add(path, 1, "the front matter is not closed: end the fields with a line '---'")
         else:
             out.add(path, 1, "has no front matter: begin with a line '---', the fields, then '---'")
-        return None, {}
+        return None
     front_text, _body, _body_line = split
     try:
         data = _yaml.load_data(front_text)
     except _yaml.YamlError as e:
         out.add(path, e.line + 1 if e.line else None, e.message)
-        return None, {}
+        return None
 
     def lines() -> _yaml.LineMap:
         return _front_lines(front_text)
 
     front = out.model(path, ArticleFront, data, lines, first_line=1)
     if front is None:
-        return None, {}
-    kept: dict[tuple[str | int, ...], int] = {}
+        return None
     if parts[0] != f"{front.published.year:04d}":
         out.add(
             path,
@@ -310,10 +306,10 @@ def _parse_article(
             f"is in the folder {parts[0]} but 'published' is in {front.published.year}; "
             f"move it to articles/{front.published.year}/",
         )
-        return None, kept
+        return None
     if front.updated is not None and front.updated < front.published:
         out.add(path, _line_of(("updated",), lines(), 1), "'updated' is before 'published'")
-        return None, kept
+        return None
     article = Article(
         slug=slug,
         lang=sys.intern(lang),
@@ -330,7 +326,7 @@ def _parse_article(
         expert_ids=tuple(sys.intern(r.expert) for r in front.reactions),
         source=zlib.compress(text.encode(), 1),
     )
-    return article, kept
+    return article
 
 
 def _front_lines(front_text: str) -> _yaml.LineMap:
@@ -343,8 +339,8 @@ def line_of(parsed: ParsedArticle, loc: tuple[str | int, ...]) -> int:
 
     Lines are worked out again from the article's source: only files with errors need them.
     """
-    lines = parsed.lines
-    if not lines and parsed.article is not None:
+    lines: _yaml.LineMap = {}
+    if parsed.article is not None:
         split = _split_front_matter(zlib.decompress(parsed.article.source).decode())
         lines = _front_lines(split[0]) if split else {}
     return _line_of(loc, lines, 1)

@@ -14,7 +14,7 @@ from typing import cast
 from .catalogue import Catalogue, FeedKey, FeedKind
 from .exceptions import BadRequest, NotFound
 from .render import _json, _opml, _xml
-from .render._view import FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
+from .render._view import EPOCH, FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
 
 _FEED_RE = re.compile(
     r"^/(?P<lang>[a-zA-Z-]+)(?:/(?P<kind>topics|types|experts)/(?P<value>[a-z0-9-]+))?"
@@ -65,10 +65,8 @@ class Smcfeed:
     def _listing(self, now: datetime) -> tuple[list[FeedKey], datetime, datetime | None]:
         keys = _opml.listed_feeds(self.catalogue, now)
         newest = self.catalogue.newest(now)
-        changed = newest.published if newest else self.site_epoch
+        changed = newest.published if newest else EPOCH
         return keys, changed, self.catalogue.next_release(now)
-
-    site_epoch = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
     def opml(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)

@@ -27,7 +27,8 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml",
     "json": "application/feed+json",
 }
-_EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+#: The updated time of a feed with no items: fixed, so its bytes are stable.
+EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
 def article_url(site: Site, article: Article) -> str:
@@ -194,7 +195,7 @@ class ItemRenderer:
             raise NotFound(f"{key.path} has {last_page} page(s), not {page}")
         chosen = articles[(page - 1) * size : page * size]
         items = tuple(self.item(a, now) for a in chosen)
-        changed = [articles[0].published] if articles else [_EPOCH]
+        changed = [articles[0].published] if articles else [EPOCH]
         expires = [catalogue.next_release(now, key)]
         for article in chosen:
             last, upcoming = self.changes(article, now)
@@ -209,7 +210,7 @@ class ItemRenderer:
             page=page,
             last_page=last_page,
             items=items,
-            updated=max((a.modified for a in chosen), default=_EPOCH),
+            updated=max((a.modified for a in chosen), default=EPOCH),
             changed=max(changed),
             expires=min((t for t in expires if t is not None), default=None),
         )
