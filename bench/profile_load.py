@@ -169,9 +169,9 @@ def profile_start(folder: Path, cold: bool, top: int, timeout: float) -> None:
 def profile_memory(folder: Path, top: int) -> None:
     import linecache
 
-    from smcfeed import _loader
-    from smcfeed._loader import load_content
-    from smcfeed._state import prepare
+    from smcfeed._content import loader as _loader
+    from smcfeed._content.loader import load_content
+    from smcfeed._serve.state import prepare
 
     _loader.PARALLEL_FROM = 10**9  # type: ignore[attr-defined]  # one process: see the sites
     tracemalloc.start(12)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smcfeed import _i18n
+from smcfeed._render import i18n as _i18n
 from smcfeed.ages import age_of, label_since, next_turnover
 
 MADRID = ZoneInfo("Europe/Madrid")

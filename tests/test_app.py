@@ -283,7 +283,7 @@ def test_last_modified_is_an_http_date(client: TestClient) -> None:
 
 def test_response_cache_is_bounded_in_entries_and_bytes() -> None:
     from smcfeed import Smcfeed, load_content
-    from smcfeed._cache import ResponseCache
+    from smcfeed._serve.responses import ResponseCache
 
     catalogue = load_content(SAMPLE).catalogue
     assert catalogue is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smcfeed._loader import load_content
+from smcfeed._content.loader import load_content
 from smcfeed.catalogue import Catalogue, FeedKey
 from smcfeed.exceptions import NotFound
 

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from smcfeed import FeedKey, Smcfeed, load_content
-from smcfeed.render._view import FILE_NAMES, item_id, permalink
+from smcfeed._render.view import FILE_NAMES, item_id, permalink
 
 from ._support import NOW, SAMPLE, atom_schema, jsonfeed_schema
 
@@ -213,7 +213,7 @@ def test_same_content_and_clock_give_the_same_bytes() -> None:
 
 
 def test_no_active_content_survives_into_item_html(tmp_path: object) -> None:
-    from smcfeed import _markdown
+    from smcfeed._render import markdown as _markdown
 
     html = _markdown.render(
         "<script>alert(1)</script>\n\n[x](javascript:alert(1)) ![i](/a.png)"

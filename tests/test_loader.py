@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from smcfeed._loader import LoadResult, load_content
-from smcfeed._parse import MAX_FILE_BYTES
+from smcfeed._content.loader import LoadResult, load_content
+from smcfeed._content.parse import MAX_FILE_BYTES
 from smcfeed.exceptions import ContentError
 
 #: The articles make_content writes; every test that breaks something else checks they load.
@@ -964,7 +964,7 @@ def _summary(result: LoadResult) -> tuple[list[str], list[str]]:
 
 
 def test_a_reload_of_changed_files_equals_a_full_load(make_content: Any) -> None:
-    from smcfeed._loader import ParseCache
+    from smcfeed._content.loader import ParseCache
 
     content = make_content()
     cache = ParseCache()
@@ -1008,7 +1008,7 @@ def test_a_reload_of_changed_files_equals_a_full_load(make_content: Any) -> None
 def test_the_parse_cache_survives_a_restart_and_skips_unchanged_files(
     make_content: Any, tmp_path: Path
 ) -> None:
-    from smcfeed._loader import ParseCache
+    from smcfeed._content.loader import ParseCache
 
     content = make_content()
     cache = ParseCache()
@@ -1034,7 +1034,7 @@ def test_many_files_are_parsed_in_worker_processes_with_the_same_result(
 ) -> None:
     import logging
 
-    from smcfeed import _loader
+    from smcfeed._content import loader as _loader
 
     content = make_content()
     content.write("articles/2024/broken.es.md", "---\ntype: [unclosed\n---\n")

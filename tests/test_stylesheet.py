@@ -14,9 +14,9 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from smcfeed._loader import load_content
+from smcfeed._content.loader import load_content
 from smcfeed.clock import FixedClock
-from smcfeed.core import Smcfeed
+from smcfeed.service import Smcfeed
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLESHEET = ROOT / "src" / "smcfeed" / "static" / "feed.xsl"

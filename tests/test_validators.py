@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smcfeed import FeedKey, Smcfeed, load_content
-from smcfeed.render._view import FILE_NAMES, MEDIA_TYPES, feed_url
+from smcfeed._render.view import FILE_NAMES, MEDIA_TYPES, feed_url
 
 from ._support import FEEDVALIDATOR_DIR, NOW, SAMPLE, VALIDATORS
 

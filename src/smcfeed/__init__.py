@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ._loader import LoadResult, load_content
+from ._content.loader import LoadResult, load_content
 from .ages import Age, age_of
 from .app import create_app
 from .catalogue import Catalogue, FeedKey
 from .clock import Clock, FixedClock, system_clock
-from .core import Output, Smcfeed
 from .exceptions import BadRequest, ContentError, ContentInvalid, NotFound, SmcfeedError
 from .models import Article, Expert, Reaction, Site, Study
+from .service import Output, Smcfeed
 
 __all__ = [
     "Age",

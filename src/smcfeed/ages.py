@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ._i18n import text
+from ._render.i18n import text
 
 
 @dataclass(frozen=True)

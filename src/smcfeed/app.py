@@ -26,8 +26,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from . import _http
-from ._state import ContentState
+from ._serve import http as _http
+from ._serve.state import ContentState
 from .clock import Clock, system_clock
 from .exceptions import BadRequest, NotFound
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar, cast
 
-from ._parse import render_content
+from ._content.parse import render_content
 from .exceptions import NotFound
 from .models import Article, ArticleContent, Expert, Localized, Site
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._loader import load_content
+from ._content.loader import load_content
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         uvicorn.run(
-            "smcfeed._asgi:app",
+            "smcfeed._serve.asgi:app",
             host=args.host,
             port=args.port,
             workers=args.workers,
@@ -64,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
     from granian.constants import Interfaces, Loops
 
     Granian(
-        "smcfeed._asgi:app",
+        "smcfeed._serve.asgi:app",
         address=args.host,
         port=args.port,
         interface=Interfaces.ASGI,

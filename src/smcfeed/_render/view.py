@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from .. import _i18n, _markdown
 from ..ages import Age, age_of, label_since, next_turnover
 from ..catalogue import Catalogue, FeedKey
 from ..exceptions import NotFound
 from ..models import Article, ArticleContent, Reaction, Site
+from . import i18n as _i18n
+from . import markdown as _markdown
 
 #: Feed formats: URL file name -> short name.
 FORMATS = {"rss.xml": "rss", "atom.xml": "atom", "feed.json": "json"}

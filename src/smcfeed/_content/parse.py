@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import _markdown, _yaml
-from .exceptions import ContentError
-from .models import Article, ArticleContent, ArticleFront, Expert, Reaction
+from .._render import markdown as _markdown
+from ..exceptions import ContentError
+from ..models import Article, ArticleContent, ArticleFront, Expert, Reaction
+from . import yamlio as _yaml
 
 #: Files larger than this are refused: no article is anywhere near it.
 MAX_FILE_BYTES = 2 * 1024 * 1024

@@ -15,7 +15,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from ._view import FeedPage, Item
+from .view import FeedPage, Item
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CC_NS = "http://backend.userland.com/creativeCommonsRssModule"

@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 
-from .. import _i18n
 from ..models import Reaction, Site
-from ._view import FeedPage, Item
+from . import i18n as _i18n
+from .view import FeedPage, Item
 
 
 def _iso(value: Any) -> str:

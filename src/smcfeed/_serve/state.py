@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ._cache import ResponseCache
-from ._loader import LoadResult, ParseCache, load_content
-from .catalogue import Catalogue, FeedKey
-from .clock import Clock
-from .core import Smcfeed
-from .exceptions import ContentError
-from .render._view import FILE_NAMES, MEDIA_TYPES
+from .._content.loader import LoadResult, ParseCache, load_content
+from .._render.view import FILE_NAMES, MEDIA_TYPES
+from ..catalogue import Catalogue, FeedKey
+from ..clock import Clock
+from ..exceptions import ContentError
+from ..service import Smcfeed
+from .responses import ResponseCache
 
 FEED_MEDIA_TYPES = frozenset(MEDIA_TYPES.values())
 

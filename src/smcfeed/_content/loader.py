@@ -31,8 +31,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from . import _yaml
-from ._parse import (
+from ..catalogue import Catalogue
+from ..exceptions import ContentError
+from ..models import Article, Expert, Localized, Site, Study
+from . import yamlio as _yaml
+from .parse import (
     ARTICLE_NAME_RE,
     ParsedArticle,
     Stamp,
@@ -40,9 +43,6 @@ from ._parse import (
     line_of,
     parse_article,
 )
-from .catalogue import Catalogue
-from .exceptions import ContentError
-from .models import Article, Expert, Localized, Site, Study
 
 log = logging.getLogger("smcfeed")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
-from ._accesslog import AccessLog
-from ._state import default_cache_file
-from .app import create_app
+from ..app import create_app
+from .accesslog import AccessLog
+from .state import default_cache_file
 
 _content = os.environ.get("SMCFEED_CONTENT", "content")
 _cache = os.environ.get("SMCFEED_CACHE", "")

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
+from ._render import json as _json
+from ._render import opml as _opml
+from ._render import xml as _xml
+from ._render.view import EPOCH, FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
 from .catalogue import Catalogue, FeedKey, FeedKind
 from .exceptions import BadRequest, NotFound
-from .render import _json, _opml, _xml
-from .render._view import EPOCH, FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
 
 _FEED_RE = re.compile(
     r"^/(?P<lang>[a-zA-Z-]+)(?:/(?P<kind>topics|types|experts)/(?P<value>[a-z0-9-]+))?"

@@ -9,9 +9,9 @@ from html import escape
 
 from lxml import etree
 
-from .. import _i18n
 from ..catalogue import Catalogue, FeedKey
-from ._view import FILE_NAMES, MEDIA_TYPES, feed_title, feed_url
+from . import i18n as _i18n
+from .view import FILE_NAMES, MEDIA_TYPES, feed_title, feed_url
 
 _FORMAT_NAMES = {"rss": "RSS 2.0", "atom": "Atom 1.0", "json": "JSON Feed 1.1"}
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import orjson
 
-from ._cache import ENCODINGS, Prepared
+from .responses import ENCODINGS, Prepared
 
 #: Methods the output routes answer.
 ALLOWED = "GET, HEAD, OPTIONS"

@@ -17,7 +17,7 @@ from email.utils import format_datetime
 
 import brotli
 
-from .core import Output, Smcfeed
+from ..service import Output, Smcfeed
 
 #: Content codings we can send, best first.
 ENCODINGS = ("br", "gzip")

@@ -1,0 +1,1 @@
+"""Rendering outputs: format-neutral page views, RSS/Atom, JSON, OPML, HTML and Markdown."""

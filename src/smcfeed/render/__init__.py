@@ -1,1 +1,0 @@
-"""Rendering: the format-neutral view of a feed page, and one module per output format."""
