@@ -171,14 +171,14 @@ def profile_memory(folder: Path, top: int) -> None:
 
     from smcfeed._content import loader as _loader
     from smcfeed._content.loader import load_content
-    from smcfeed._serve.state import prepare
+    from smcfeed._serve.state import build_snapshot
 
     _loader.PARALLEL_FROM = 10**9  # type: ignore[attr-defined]  # one process: see the sites
     tracemalloc.start(12)
     started = time.perf_counter()
     result = load_content(folder)
     assert result.catalogue is not None
-    snapshot = prepare(result.catalogue, datetime.now(UTC))
+    snapshot = build_snapshot(result.catalogue, datetime.now(UTC))
     elapsed = time.perf_counter() - started
     taken = tracemalloc.take_snapshot()
     tracemalloc.stop()

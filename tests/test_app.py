@@ -75,7 +75,8 @@ def test_content_types_and_caching_headers(client: TestClient, path: str, media_
         ("/es/types/no-such-type/atom.xml", 404),
         ("/es/experts/nobody/feed.json", 404),
         ("/es/articles/no-such-article.json", 404),
-        ("/es/rss.xml?page=99", 404),
+        ("/es/page/99/rss.xml", 404),
+        ("/es/page/1/rss.xml", 404),
         ("/es/rss.xml?page=0", 400),
         ("/es/rss.xml?page=abc", 400),
         ("/es/rss.xml?page=-1", 400),
@@ -90,6 +91,37 @@ def test_errors_have_one_shape(client: TestClient, path: str, status: int) -> No
     assert set(body) == {"error"}
     assert body["error"]["status"] == status
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("page=2", "/es/page/2/rss.xml"),
+        ("page=02", "/es/page/2/rss.xml"),
+        ("page=0002&utm_source=x", "/es/page/2/rss.xml"),
+        ("page=1", "/es/rss.xml"),
+        ("page=01", "/es/rss.xml"),
+        ("page=99", "/es/page/99/rss.xml"),
+    ],
+)
+def test_page_queries_redirect_to_the_one_canonical_path(
+    client: TestClient, query: str, location: str
+) -> None:
+    response = client.get(f"/es/rss.xml?{query}", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == location
+
+
+@pytest.mark.parametrize("query", ["utm_source=x", "_=123", "a=%3E;rel=self", "page"])
+def test_unknown_query_parameters_are_ignored(client: TestClient, query: str) -> None:
+    plain = client.get("/es/atom.xml")
+    response = client.get(f"/es/atom.xml?{query}", follow_redirects=False)
+    if query == "page":
+        assert response.status_code == 400  # ``page`` is known: empty is malformed
+        return
+    assert response.status_code == 200
+    assert response.content == plain.content
+    assert response.headers["etag"] == plain.headers["etag"]
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
@@ -282,20 +314,24 @@ def test_last_modified_is_an_http_date(client: TestClient) -> None:
 
 
 def test_response_cache_is_bounded_in_entries_and_bytes() -> None:
-    from smcfeed import Smcfeed, load_content
+    from smcfeed import Smcfeed, load_content, urls
     from smcfeed._serve.responses import ResponseCache
+    from smcfeed.service import Request
+
+    def req(path: str) -> Request:
+        return Request(urls.parse(path))
 
     catalogue = load_content(SAMPLE).catalogue
     assert catalogue is not None
     cache = ResponseCache(Smcfeed(catalogue), max_entries=3, max_bytes=10**9)
-    cache.warm(["/es/rss.xml"], NOW)
+    cache.warm([req("/es/rss.xml")], NOW)
     paths = ["/en/rss.xml", "/en/atom.xml", "/es/feed.json", "/en/feed.json", "/feeds.opml"]
     for path in paths:
-        cache.get(path, None, NOW)
+        cache.get(req(path), NOW)
     assert len(cache) == 3
-    pinned = cache.get("/es/rss.xml", None, NOW)
-    assert cache.get("/es/rss.xml", None, NOW) is pinned
+    pinned = cache.get(req("/es/rss.xml"), NOW)
+    assert cache.get(req("/es/rss.xml"), NOW) is pinned
     small = ResponseCache(Smcfeed(catalogue), max_entries=100, max_bytes=200_000)
     for path in paths:
-        small.get(path, None, NOW)
+        small.get(req(path), NOW)
     assert 0 < len(small) < len(paths)

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from smcfeed import FeedKey, Smcfeed, load_content
-from smcfeed._render.view import FILE_NAMES, item_id, permalink
+from smcfeed._render.view import item_id, permalink
 
 from ._support import NOW, SAMPLE, atom_schema, jsonfeed_schema
 
@@ -86,7 +86,7 @@ def test_every_rss_feed(service: Smcfeed) -> None:
             for reaction in catalogue.content(article).reactions:
                 assert reaction.expert.name in html
         links = {link.get("rel"): link.get("href") for link in channel.findall(f"{ATOM}link")}
-        assert links["self"].endswith(FILE_NAMES["rss"] + ("" if page == 1 else f"?page={page}"))
+        assert links["self"].endswith(("" if page == 1 else f"/page/{page}") + "/rss.xml")
         assert "first" in links and "last" in links
 
 

@@ -6,6 +6,7 @@ through lxml's XSLT (libxslt, the engine Chromium uses too).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from smcfeed import urls
 from smcfeed._content.loader import load_content
 from smcfeed.clock import FixedClock
 from smcfeed.service import Smcfeed
@@ -40,7 +42,11 @@ def _transform() -> etree.XSLT:
 
 @cache
 def _feed(path: str, page: str | None = None) -> bytes:
-    return _core().get(path, page, CLOCK()).body
+    route = urls.parse(path)
+    assert isinstance(route, urls.Feed)
+    if page:
+        route = dataclasses.replace(route, page=int(page))
+    return _core().get(urls.path(route), "", CLOCK()).body
 
 
 def _render(

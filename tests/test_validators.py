@@ -4,16 +4,17 @@ Feed 1.1 checker. Each must report 0 errors and 0 warnings."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from smcfeed import FeedKey, Smcfeed, load_content
-from smcfeed._render.view import FILE_NAMES, MEDIA_TYPES, feed_url
+from smcfeed import FeedKey, Smcfeed, load_content, urls
+from smcfeed._render.view import feed_url
 
-from ._support import FEEDVALIDATOR_DIR, NOW, SAMPLE, VALIDATORS
+from ._support import FEEDVALIDATOR_DIR, NOW, SAMPLE, need_judges
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,8 @@ def service() -> Smcfeed:
 
 def _judge(tool: str, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(VALIDATORS / tool), *args],
+        [sys.executable, str(need_judges() / tool), *args],
+        env={**os.environ, "FEEDVALIDATOR_DIR": str(FEEDVALIDATOR_DIR)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,7 +49,7 @@ def _judge(tool: str, *args: str) -> str:
 
 
 def _write(service: Smcfeed, tmp_path: Path, key: FeedKey, page: int, fmt: str) -> Path:
-    path = tmp_path / f"{key.lang}-{key.kind}-{key.value}-{page}-{FILE_NAMES[fmt]}"
+    path = tmp_path / f"{key.lang}-{key.kind}-{key.value}-{page}-{urls.BY_NAME[fmt].file}"
     path.write_bytes(service.feed(key, fmt, page, NOW).body)
     return path
 
@@ -57,13 +59,9 @@ def _write(service: Smcfeed, tmp_path: Path, key: FeedKey, page: int, fmt: str) 
 def test_w3c_feed_validator(
     service: Smcfeed, tmp_path: Path, key: FeedKey, page: int, fmt: str
 ) -> None:
-    if not (FEEDVALIDATOR_DIR / "src" / "feedvalidator" / "__init__.py").is_file():
-        pytest.skip(
-            f"no W3C feedvalidator checkout at {FEEDVALIDATOR_DIR}: see {VALIDATORS}/README.md"
-        )
     path = _write(service, tmp_path, key, page, fmt)
     url = feed_url(service.site, key, fmt, page)
-    _judge("feedvalidate", "--base", url, "--content-type", MEDIA_TYPES[fmt], str(path))
+    _judge("feedvalidate", "--base", url, "--content-type", urls.BY_NAME[fmt].media_type, str(path))
 
 
 @pytest.mark.parametrize(("key", "page"), CASES[:3], ids=lambda c: str(c))

@@ -13,23 +13,25 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from . import urls
 from ._serve import http as _http
 from ._serve.state import ContentState
 from .clock import Clock, system_clock
-from .exceptions import BadRequest, NotFound
+from .exceptions import BadRequest, NotFound, Redirect
+from .service import Request
 
 log = logging.getLogger("smcfeed")
 
@@ -82,31 +84,46 @@ class OutputResponder:
                 if_none_match = value.decode("latin-1")
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
-        query = scope["query_string"]
-        page = parse_qs(query.decode("latin-1")).get("page", [""])[-1] if query else None
-        path = scope["path"]
         now = self.clock()
         try:
-            prepared = snapshot.cache.get(path, page, now)
+            request = Request(_route(scope["path"], scope["query_string"]))
+            cached = snapshot.cache.get(request, now)
         except NotFound as e:
             return await self.error(send, 404, str(e))
         except BadRequest as e:
             return await self.error(send, 400, str(e))
+        except Redirect as e:
+            return await self.redirect(send, e.location)
         coding = _http.choose_coding(accept) if accept else "identity"
-        headers = prepared.headers.get(coding) or _http.headers_for(
-            prepared, coding, snapshot.link_header(path, query, prepared.media_type)
+        headers = cached.headers.get(coding) or _http.headers_for(
+            cached, coding, snapshot.link_header(request)
         )
-        freshness = (b"cache-control", _cache_control(_http.max_age(prepared, now, self.max_age)))
-        if _http.not_modified(prepared, if_none_match, if_modified_since):
+        freshness = (b"cache-control", _cache_control(_http.max_age(cached, now, self.max_age)))
+        if _http.not_modified(cached, if_none_match, if_modified_since):
             kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
             return await _send(send, 304, [*kept, freshness])
-        body = b"" if method == "HEAD" else prepared.body(coding)
+        body = b"" if method == "HEAD" else cached.body(coding)
         await _send(send, 200, [*headers, freshness], body)
+
+    async def redirect(self, send: Send, location: str) -> None:
+        """301 to an output's canonical path (e.g. ``?page=2`` to ``…/page/2/rss.xml``)."""
+        headers = {
+            "location": location,
+            "cache-control": f"public, max-age={self.max_age}",
+            **_http.CORS,
+        }
+        await _send(send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
 
     async def error(
         self, send: Send, status: int, message: str, extra: dict[str, str] | None = None
     ) -> None:
         await _send(send, status, _error_headers(status, extra), _http.error_body(status, message))
+
+
+@lru_cache(maxsize=4096)
+def _route(path: str, query: bytes) -> urls.Route:
+    """The route of a request line; kept, as aggregators ask for the same few paths all day."""
+    return urls.parse(path, query.decode("latin-1"))
 
 
 def _cache_control(seconds: int) -> bytes:
@@ -152,16 +169,16 @@ def create_app(
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(request: HttpRequest) -> Response:
         return JSONResponse(
             _health(state, clock()), 200 if state.snapshot else 503, {"cache-control": "no-store"}
         )
 
-    async def stylesheet(request: Request) -> Response:
+    async def stylesheet(request: HttpRequest) -> Response:
         headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
         return Response(xsl, media_type="text/xsl", headers=headers)
 
-    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    async def method_not_allowed(request: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         body = _http.error_body(status, str(getattr(exc, "detail", "error")))
         headers = {"allow": "GET, HEAD"} if status == 405 else {}

@@ -249,6 +249,14 @@ class Catalogue:
         """Every feed that has at least one article (embargoed ones included), in a stable order."""
         return sorted(self._timelines)
 
+    def listed_feeds(self, now: datetime) -> list[FeedKey]:
+        """Feeds worth listing: each language's main feed, and every slice with a visible item."""
+        keys = [FeedKey(lang) for lang in self.site.languages]
+        keys += [key for key in self.feed_keys() if key.kind != "all" and self.items(key, now)]
+        order = {lang: i for i, lang in enumerate(self.site.languages)}
+        kinds = {"all": 0, "topics": 1, "types": 2, "experts": 3}
+        return sorted(keys, key=lambda k: (order[k.lang], kinds[k.kind], k.value))
+
     def items(self, key: FeedKey, now: datetime) -> Sequence[Article]:
         """The feed's visible articles at ``now``, newest first. Raises NotFound for no feed."""
         if not self.exists(key):

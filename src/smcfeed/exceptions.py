@@ -39,3 +39,12 @@ class NotFound(SmcfeedError):
 
 class BadRequest(SmcfeedError):
     """The request is malformed, e.g. a ``page`` that is not a positive integer (HTTP 400)."""
+
+
+class Redirect(SmcfeedError):
+    """The output lives at another, canonical path (HTTP 301), e.g. ``?page=2``."""
+
+    def __init__(self, location: str) -> None:
+        #: The canonical path (and query) to go to.
+        self.location = location
+        super().__init__(location)

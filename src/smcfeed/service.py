@@ -6,24 +6,32 @@ front end serves the same bytes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
+from . import urls
+from ._render import index as _index
 from ._render import json as _json
 from ._render import opml as _opml
 from ._render import xml as _xml
-from ._render.view import EPOCH, FORMATS, MEDIA_TYPES, ItemRenderer, parse_page
-from .catalogue import Catalogue, FeedKey, FeedKind
-from .exceptions import BadRequest, NotFound
+from ._render.view import EPOCH, ItemRenderer
+from .catalogue import Catalogue, FeedKey
+from .exceptions import NotFound
 
-_FEED_RE = re.compile(
-    r"^/(?P<lang>[a-zA-Z-]+)(?:/(?P<kind>topics|types|experts)/(?P<value>[a-z0-9-]+))?"
-    r"/(?P<file>rss\.xml|atom\.xml|feed\.json)$"
-)
-_ARTICLE_RE = re.compile(r"^/(?P<lang>[a-zA-Z-]+)/articles/(?P<slug>[a-z0-9-]+)\.json$")
-_OPML_TYPE = "text/x-opml"
+
+@dataclass(frozen=True)
+class Request:
+    """What a front end asks the service for: one route, and how and for whom to render it.
+
+    Hashable: the response cache keys on it, so everything that changes the bytes is here.
+    """
+
+    #: Which output (a canonical route from :mod:`smcfeed.urls`).
+    route: urls.Route
+    #: The client is a browser that prefers HTML: a feed answers with a readable page.
+    html: bool = False
+    #: A registered journalist's token (private feeds); None for the public.
+    audience: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,10 @@ class Output:
 
 
 class Smcfeed:
-    """Answers for one catalogue. Cheap to create; create a new one for new content."""
+    """The path → output service for one catalogue: "give me this output, as of time T".
+
+    Cheap to create; create a new one for new content.
+    """
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
@@ -50,22 +61,24 @@ class Smcfeed:
 
     def feed(self, key: FeedKey, fmt: str, page: int, now: datetime) -> Output:
         """One page of one feed in ``rss``, ``atom`` or ``json``."""
+        if not self.catalogue.exists(key):
+            raise NotFound(f"no feed {urls.feed_folder(key)}")
         view = self._items.page(key, page, now)
         render = {
             "rss": _xml.render_rss,
             "atom": _xml.render_atom,
             "json": _json.render_json_feed,
         }[fmt]
-        return Output(render(view), MEDIA_TYPES[fmt], view.changed, view.expires)
+        return Output(render(view), urls.BY_NAME[fmt].media_type, view.changed, view.expires)
 
     def article(self, lang: str, slug: str, now: datetime) -> Output:
         article = self.catalogue.article(lang, slug, now)
         item = self._items.item(article, now)
         last, upcoming = self._items.changes(article, now)
-        return Output(_json.render_article(self.site, item), "application/json", last, upcoming)
+        return Output(_json.render_article(self.site, item), urls.JSON_TYPE, last, upcoming)
 
     def _listing(self, now: datetime) -> tuple[list[FeedKey], datetime, datetime | None]:
-        keys = _opml.listed_feeds(self.catalogue, now)
+        keys = self.catalogue.listed_feeds(now)
         newest = self.catalogue.newest(now)
         changed = newest.published if newest else EPOCH
         return keys, changed, self.catalogue.next_release(now)
@@ -73,35 +86,27 @@ class Smcfeed:
     def opml(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)
         return Output(
-            _opml.render_opml(self.catalogue, keys, changed), _OPML_TYPE, changed, upcoming
+            _opml.render_opml(self.catalogue, keys, changed), urls.OPML_TYPE, changed, upcoming
         )
 
     def index(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)
-        return Output(_opml.render_index(self.catalogue, keys), "text/html", changed, upcoming)
+        return Output(_index.render_index(self.catalogue, keys), urls.HTML_TYPE, changed, upcoming)
 
-    def get(self, path: str, page: str | None, now: datetime) -> Output:
-        """The output at ``path`` (with ``?page=``), as of ``now``.
+    def render(self, request: Request, now: datetime) -> Output:
+        """The output ``request`` asks for, as of ``now``. Raises NotFound."""
+        match request.route:
+            case urls.Index():
+                return self.index(now)
+            case urls.Opml(fmt=None):
+                return self.opml(now)
+            case urls.Feed(key=key, fmt=fmt, page=page):
+                return self.feed(key, fmt, page, now)
+            case urls.Article(lang=lang, slug=slug, fmt="json"):
+                return self.article(lang, slug, now)
+        raise NotFound(f"nothing at {urls.path(request.route)}")
 
-        Raises NotFound for an unknown path, feed, article or page; BadRequest for a
-        malformed page number.
-        """
-        if path == "/":
-            return self.index(now)
-        if path == "/feeds.opml":
-            return self.opml(now)
-        match = _FEED_RE.match(path)
-        if match:
-            kind = cast(FeedKind, match["kind"] or "all")
-            key = FeedKey(match["lang"], kind, match["value"] or "")
-            if not self.catalogue.exists(key):
-                raise NotFound(f"no feed {key.path}")
-            try:
-                number = parse_page(page)
-            except ValueError:
-                raise BadRequest(f"page must be a whole number from 1, not '{page}'") from None
-            return self.feed(key, FORMATS[match["file"]], number, now)
-        match = _ARTICLE_RE.match(path)
-        if match:
-            return self.article(match["lang"], match["slug"], now)
-        raise NotFound(f"nothing at {path}")
+    def get(self, path: str, query: str, now: datetime) -> Output:
+        """The public output at ``path`` with ``query``, as of ``now`` (NotFound, BadRequest
+        or Redirect when there is none)."""
+        return self.render(Request(urls.parse(path, query)), now)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from .. import urls
 from ..ages import Age, age_of, label_since, next_turnover
 from ..catalogue import Catalogue, FeedKey
 from ..exceptions import NotFound
@@ -20,21 +21,13 @@ from ..models import Article, ArticleContent, Reaction, Site
 from . import i18n as _i18n
 from . import markdown as _markdown
 
-#: Feed formats: URL file name -> short name.
-FORMATS = {"rss.xml": "rss", "atom.xml": "atom", "feed.json": "json"}
-FILE_NAMES = {short: name for name, short in FORMATS.items()}
-MEDIA_TYPES = {
-    "rss": "application/rss+xml",
-    "atom": "application/atom+xml",
-    "json": "application/feed+json",
-}
 #: The updated time of a feed with no items: fixed, so its bytes are stable.
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
 def article_url(site: Site, article: Article) -> str:
-    """The article's URL on this service (its JSON)."""
-    return f"{site.root}/{article.lang}/articles/{article.slug}.json"
+    """The article's JSON on this service (its item id is derived from this URL)."""
+    return urls.url(site.root, urls.Article(article.lang, article.slug, "json"))
 
 
 def permalink(site: Site, article: Article) -> str:
@@ -48,8 +41,7 @@ def item_id(site: Site, article: Article) -> str:
 
 
 def feed_url(site: Site, key: FeedKey, fmt: str, page: int = 1) -> str:
-    url = f"{site.root}{key.path}/{FILE_NAMES[fmt]}"
-    return url if page == 1 else f"{url}?page={page}"
+    return urls.url(site.root, urls.Feed(key, fmt, page))
 
 
 @dataclass(frozen=True)
@@ -122,15 +114,6 @@ def feed_title(catalogue: Catalogue, key: FeedKey) -> str:
     if key.kind == "experts":
         return f"{base} — {catalogue.experts[key.value].name}"
     return base
-
-
-def parse_page(raw: str | None) -> int:
-    """``?page=`` as a number; raises ValueError when it is not a positive integer."""
-    if raw is None:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
-        raise ValueError(raw)
-    return int(raw)
 
 
 class ItemRenderer:

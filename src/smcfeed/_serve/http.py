@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import orjson
 
-from .responses import ENCODINGS, Prepared
+from .responses import ENCODINGS, CachedResponse
 
 #: Methods the output routes answer.
 ALLOWED = "GET, HEAD, OPTIONS"
@@ -65,14 +65,14 @@ def _tags(header: str) -> list[str]:
 
 
 def not_modified(
-    prepared: Prepared, if_none_match: str | None, if_modified_since: str | None
+    cached: CachedResponse, if_none_match: str | None, if_modified_since: str | None
 ) -> bool:
     """Whether a conditional GET can be answered 304 (If-None-Match wins, RFC 9110 13.2.2)."""
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
         # Weak comparison; the tag of any coding of the same body matches.
-        return any(tag.split("-")[0] == prepared.etag for tag in _tags(if_none_match))
+        return any(tag.split("-")[0] == cached.etag for tag in _tags(if_none_match))
     if if_modified_since is not None:
         try:
             since = parsedate_to_datetime(if_modified_since)
@@ -80,28 +80,28 @@ def not_modified(
             return False
         if since.tzinfo is None:
             return False
-        return int(prepared.output.last_modified.timestamp()) <= since.timestamp()
+        return int(cached.output.last_modified.timestamp()) <= since.timestamp()
     return False
 
 
-def max_age(prepared: Prepared, now: datetime, default: int) -> int:
+def max_age(cached: CachedResponse, now: datetime, default: int) -> int:
     """Seconds a cache may keep this response: never past its next scheduled change."""
-    if prepared.expires is None:
+    if cached.expires is None:
         return default
-    return max(0, min(default, math.floor((prepared.expires - now).total_seconds())))
+    return max(0, min(default, math.floor((cached.expires - now).total_seconds())))
 
 
-def headers_for(prepared: Prepared, coding: str, link: str | None) -> list[tuple[bytes, bytes]]:
-    """The response headers of ``prepared`` in ``coding``, except Cache-Control; kept."""
-    found = prepared.headers.get(coding)
+def headers_for(cached: CachedResponse, coding: str, link: str | None) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``cached`` in ``coding``, except Cache-Control; kept."""
+    found = cached.headers.get(coding)
     if found is None:
-        media = prepared.media_type
+        media = cached.media_type
         pairs = {
-            "etag": prepared.etag_for(coding),
-            "last-modified": prepared.last_modified,
+            "etag": cached.etag_for(coding),
+            "last-modified": cached.last_modified,
             "vary": "Accept-Encoding",
             "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT) else media,
-            "content-length": str(len(prepared.body(coding))),
+            "content-length": str(len(cached.body(coding))),
             "x-content-type-options": "nosniff",
             **CORS,
         }
@@ -110,7 +110,7 @@ def headers_for(prepared: Prepared, coding: str, link: str | None) -> list[tuple
         if link:
             pairs["link"] = link
         found = [(k.encode(), v.encode()) for k, v in pairs.items()]
-        prepared.headers[coding] = found
+        cached.headers[coding] = found
     return found
 
 

@@ -1,6 +1,6 @@
 """Rendered outputs kept as bytes, with their validators and compressed bodies.
 
-A :class:`Prepared` response is computed once per content version and time window: it stays
+A :class:`CachedResponse` is computed once per content version and time window: it stays
 valid from the instant its output last changed until the next scheduled change (an embargo
 lifting, an age label turning over). Requests only pick a representation.
 """
@@ -17,13 +17,13 @@ from email.utils import format_datetime
 
 import brotli
 
-from ..service import Output, Smcfeed
+from ..service import Output, Request, Smcfeed
 
 #: Content codings we can send, best first.
 ENCODINGS = ("br", "gzip")
 
 
-class Prepared:
+class CachedResponse:
     """One output with everything a response needs, compressed on first demand."""
 
     __slots__ = (
@@ -68,7 +68,7 @@ class Prepared:
         return f'"{self.etag}"' if coding == "identity" else f'"{self.etag}-{coding}"'
 
 
-def _weight(entry: Prepared) -> int:
+def _weight(entry: CachedResponse) -> int:
     """Bytes an entry may come to hold: its body, plus about as much for compressed copies."""
     return 2 * len(entry.output.body)
 
@@ -82,7 +82,7 @@ def _compress(body: bytes, coding: str) -> bytes:
 
 
 class ResponseCache:
-    """Prepared responses for one catalogue, by path and page, bounded in number and bytes.
+    """CachedResponse responses for one catalogue, by path and page, bounded in number and bytes.
 
     Hits take no lock and reorder nothing, so the oldest render is evicted first; the hot
     paths rendered before a swap are pinned and never evicted.
@@ -94,18 +94,18 @@ class ResponseCache:
         self.service = service
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
-        self._pinned: set[tuple[str, str | None]] = set()
+        self._entries: OrderedDict[Request, CachedResponse] = OrderedDict()
+        self._pinned: set[Request] = set()
         self._lock = threading.Lock()
         self._bytes = 0
 
-    def get(self, path: str, page: str | None, now: datetime) -> Prepared:
-        """The response at ``path`` as of ``now``: from the cache, or rendered and kept."""
-        key = (path, page)
+    def get(self, request: Request, now: datetime) -> CachedResponse:
+        """The response to ``request`` as of ``now``: from the cache, or rendered and kept."""
+        key = request
         entry = self._entries.get(key)
         if entry is not None and entry.valid_at(now):
             return entry
-        entry = Prepared(self.service.get(path, page, now))
+        entry = CachedResponse(self.service.render(request, now))
         with self._lock:
             replaced = self._entries.pop(key, None)
             if replaced is not None:
@@ -122,13 +122,13 @@ class ResponseCache:
                 break
             self._bytes -= _weight(self._entries.pop(key))
 
-    def warm(self, paths: Iterable[str], now: datetime, pin: bool = True) -> int:
-        """Render ``paths`` ahead of requests (page 1); pinned ones are never evicted."""
+    def warm(self, requests: Iterable[Request], now: datetime, pin: bool = True) -> int:
+        """Render ``requests`` ahead of time; pinned ones are never evicted."""
         count = 0
-        for path in paths:
-            self.get(path, None, now)
+        for request in requests:
+            self.get(request, now)
             if pin:
-                self._pinned.add((path, None))
+                self._pinned.add(request)
             count += 1
         return count
 

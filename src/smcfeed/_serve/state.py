@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import urls
 from .._content.loader import LoadResult, ParseCache, load_content
-from .._render.view import FILE_NAMES, MEDIA_TYPES
 from ..catalogue import Catalogue, FeedKey
 from ..clock import Clock
 from ..exceptions import ContentError
-from ..service import Smcfeed
+from ..service import Request, Smcfeed
 from .responses import ResponseCache
-
-FEED_MEDIA_TYPES = frozenset(MEDIA_TYPES.values())
 
 log = logging.getLogger("smcfeed")
 #: Seconds between writes of the parse cache (a write of 100,000 articles takes seconds).
@@ -37,32 +35,34 @@ class Snapshot:
     #: When this content was loaded.
     loaded_at: datetime
 
-    def link_header(self, path: str, query: bytes, media_type: str) -> str | None:
-        """WebSub discovery (``rel="hub"`` and ``rel="self"``) for a feed, when hubs are set."""
+    def link_header(self, request: Request) -> str | None:
+        """WebSub discovery (``rel="hub"`` and ``rel="self"``) for a public feed, when hubs are
+        set; built from the canonical route only, never from what the client sent."""
         site = self.catalogue.site
-        if not site.websub_hubs or media_type not in FEED_MEDIA_TYPES:
+        route = request.route
+        if not site.websub_hubs or not isinstance(route, urls.Feed) or request.audience:
             return None
-        url = f"{site.root}{path}" + (f"?{query.decode('latin-1')}" if query else "")
+        self_url = urls.url(site.root, route)
         return ", ".join(
-            [*(f'<{hub}>; rel="hub"' for hub in site.websub_hubs), f'<{url}>; rel="self"']
+            [*(f'<{hub}>; rel="hub"' for hub in site.websub_hubs), f'<{self_url}>; rel="self"']
         )
 
 
-def hot_paths(catalogue: Catalogue) -> Iterable[str]:
+def hot_requests(catalogue: Catalogue) -> Iterable[Request]:
     """What aggregators poll most: every language's main feeds, the OPML and the index."""
-    yield "/"
-    yield "/feeds.opml"
+    yield Request(urls.Index())
+    yield Request(urls.Opml())
     for lang in catalogue.site.languages:
-        for name in FILE_NAMES.values():
-            yield f"{FeedKey(lang).path}/{name}"
+        for fmt in urls.FORMATS:
+            yield Request(urls.Feed(FeedKey(lang), fmt.name))
 
 
-def prepare(catalogue: Catalogue, now: datetime, warm: bool = True) -> Snapshot:
+def build_snapshot(catalogue: Catalogue, now: datetime, warm: bool = True) -> Snapshot:
     """Build a snapshot; with ``warm``, render its hot responses before anyone can see it."""
     service = Smcfeed(catalogue)
     cache = ResponseCache(service)
     if warm:
-        cache.warm(hot_paths(catalogue), now)
+        cache.warm(hot_requests(catalogue), now)
     return Snapshot(catalogue, service, cache, now)
 
 
@@ -122,12 +122,12 @@ class ContentState:
                 )
             return False
         if self.snapshot is None:
-            self.snapshot = prepare(result.catalogue, now)
+            self.snapshot = build_snapshot(result.catalogue, now)
         else:
             # Swap first, then render the hot responses: an edit shows as soon as it can, and
             # a request in between renders the one response it asks for.
-            snapshot = self.snapshot = prepare(result.catalogue, now, warm=False)
-            snapshot.cache.warm(hot_paths(result.catalogue), now)
+            snapshot = self.snapshot = build_snapshot(result.catalogue, now, warm=False)
+            snapshot.cache.warm(hot_requests(result.catalogue), now)
         if not result.errors:
             self.last_good_load = now
         log.info(
