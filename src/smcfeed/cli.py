@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._content.loader import load_content
+from .settings import MAX_AGE, Settings, cache_file
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -35,14 +36,16 @@ def _serve(args: argparse.Namespace) -> int:
     if not content.is_dir():
         print(f"smcfeed: {content}: no such content folder", file=sys.stderr)
         return 1
-    os.environ["SMCFEED_CONTENT"] = str(content.resolve())
-    os.environ["SMCFEED_WATCH"] = "0" if args.no_watch else "1"
-    os.environ["SMCFEED_MAX_AGE"] = str(args.max_age)
-    os.environ["SMCFEED_ACCESS_LOG"] = "0" if args.no_access_log else "1"
-    if args.base_url:
-        os.environ["SMCFEED_BASE_URL"] = args.base_url
-    if args.cache:
-        os.environ["SMCFEED_CACHE"] = args.cache
+    settings = Settings(
+        content=content,
+        base_url=args.base_url,
+        max_age=args.max_age,
+        cache_file=cache_file(content, args.cache),
+        watch=not args.no_watch,
+        access_log=not args.no_access_log,
+    )
+    # Servers import the app by name in each worker: the settings travel as variables.
+    os.environ.update(settings.to_env())
     if args.server == "uvicorn":
         import uvicorn
 
@@ -127,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("SMCFEED_BASE_URL"),
         help="URL the service is reached at, overriding site.yaml (e.g. http://localhost:8000)",
     )
-    serve.add_argument("--max-age", type=int, default=300, help="longest Cache-Control max-age")
+    serve.add_argument("--max-age", type=int, default=MAX_AGE, help="longest Cache-Control max-age")
     serve.add_argument(
         "--cache",
         default=os.environ.get("SMCFEED_CACHE"),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -158,10 +156,3 @@ class ContentState:
         except OSError as e:
             log.warning("cannot write the parse cache %s: %s", self.cache_file, e)
             self.parsed.dirty = True
-
-
-def default_cache_file(root: Path) -> Path:
-    """Where the parse cache of ``root`` lives: the user's cache folder, one file per folder."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smcfeed"
-    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
-    return base / f"parsed-{key}.pickle"

@@ -1,0 +1,74 @@
+"""The service's settings: one typed value, built in one place from flags and environment.
+
+``smcfeed serve`` builds :class:`Settings` from its flags (whose defaults come from the
+``SMCFEED_*`` variables), then hands them to the server's worker processes as those same
+variables, since servers import the app by name in each worker; :meth:`Settings.from_env`
+reads them back there. Nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Default longest Cache-Control max-age, in seconds.
+MAX_AGE = 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to serve: where the content is, and how the service behaves."""
+
+    #: The content folder.
+    content: Path = Path("content")
+    #: Overrides site.yaml's base_url (e.g. for serving on localhost).
+    base_url: str | None = None
+    #: Longest Cache-Control max-age, in seconds.
+    max_age: int = MAX_AGE
+    #: Where parsed files are kept across restarts; None keeps none.
+    cache_file: Path | None = None
+    #: Reload when files under the content folder change.
+    watch: bool = True
+    #: Write an access log line per request.
+    access_log: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Settings from ``SMCFEED_*`` variables (unset ones take their defaults)."""
+        content = Path(environ.get("SMCFEED_CONTENT") or "content")
+        return cls(
+            content=content,
+            base_url=environ.get("SMCFEED_BASE_URL") or None,
+            max_age=int(environ.get("SMCFEED_MAX_AGE") or MAX_AGE),
+            cache_file=cache_file(content, environ.get("SMCFEED_CACHE")),
+            watch=environ.get("SMCFEED_WATCH", "1") == "1",
+            access_log=environ.get("SMCFEED_ACCESS_LOG", "1") == "1",
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables :meth:`from_env` reads back into these settings."""
+        env = {
+            "SMCFEED_CONTENT": str(self.content.resolve()),
+            "SMCFEED_MAX_AGE": str(self.max_age),
+            "SMCFEED_CACHE": "off" if self.cache_file is None else str(self.cache_file),
+            "SMCFEED_WATCH": "1" if self.watch else "0",
+            "SMCFEED_ACCESS_LOG": "1" if self.access_log else "0",
+        }
+        if self.base_url:
+            env["SMCFEED_BASE_URL"] = self.base_url
+        return env
+
+
+def cache_file(content: Path, setting: str | None) -> Path | None:
+    """The parse cache file for ``content``: ``off`` for none, a path, or (unset) the user's
+    cache folder, one file per content folder."""
+    if setting == "off":
+        return None
+    if setting:
+        return Path(setting)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smcfeed"
+    key = hashlib.blake2b(str(content.resolve()).encode(), digest_size=8).hexdigest()
+    return base / f"parsed-{key}.pickle"
