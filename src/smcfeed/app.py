@@ -178,7 +178,7 @@ def create_app(
         headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
         return Response(xsl, media_type="text/xsl", headers=headers)
 
-    async def method_not_allowed(request: HttpRequest, exc: Exception) -> Response:
+    async def starlette_error(request: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         body = _http.error_body(status, str(getattr(exc, "detail", "error")))
         headers = {"allow": "GET, HEAD"} if status == 405 else {}
@@ -198,7 +198,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/feed.xsl", stylesheet, methods=["GET", "HEAD"]),
         ],
-        exception_handlers={405: method_not_allowed, 404: method_not_allowed},
+        exception_handlers={405: starlette_error, 404: starlette_error},
         lifespan=lifespan,
     )
     return SmcfeedApp(starlette, OutputResponder(state, clock, max_age), state)

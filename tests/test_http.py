@@ -1,0 +1,96 @@
+"""The framework-free HTTP helpers: content-coding choice, conditional requests, freshness and
+the one error shape, tested directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from smcfeed._serve import http
+from smcfeed._serve.responses import CachedResponse
+from smcfeed.service import Output
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _cached(body: bytes = b"<rss/>", expires: datetime | None = None) -> CachedResponse:
+    return CachedResponse(Output(body, "application/rss+xml", T0, expires))
+
+
+@pytest.mark.parametrize(
+    ("header", "coding"),
+    [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("gzip, br", "br"),
+        ("br;q=0.5, gzip;q=0.9", "gzip"),
+        ("br;q=0, gzip;q=0", "identity"),
+        ("*", "br"),
+        ("*;q=0, gzip", "gzip"),
+        ("identity", "identity"),
+        ("GZIP", "gzip"),
+        ("gzip;q=nonsense, br;q=0.1", "br"),
+        (",,, ;;;", "identity"),
+        ("compress, deflate", "identity"),
+    ],
+)
+def test_coding_follows_q_values(header: str, coding: str) -> None:
+    assert http.choose_coding(header) == coding
+
+
+def test_if_none_match_matches_any_coding_of_the_same_body() -> None:
+    cached = _cached()
+    for tag in (cached.etag_for("identity"), cached.etag_for("gzip"), cached.etag_for("br")):
+        assert http.not_modified(cached, tag, None)
+        assert http.not_modified(cached, f'"other", W/{tag}', None)
+    assert http.not_modified(cached, "*", None)
+    assert not http.not_modified(cached, '"other"', None)
+    assert not http.not_modified(_cached(b"<rss>changed</rss>"), cached.etag_for("identity"), None)
+
+
+def test_if_none_match_wins_over_if_modified_since() -> None:
+    cached = _cached()
+    later = "Wed, 25 Nov 2026 13:00:00 GMT"
+    assert http.not_modified(cached, None, later)
+    assert not http.not_modified(cached, '"other"', later)
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        ("Wed, 25 Nov 2026 12:00:00 GMT", True),
+        ("Wed, 25 Nov 2026 11:59:59 GMT", False),
+        ("not a date", False),
+        ("Wed, 25 Nov 2026 12:00:00", False),  # no zone: not HTTP-date, ignored
+    ],
+)
+def test_if_modified_since(since: str, expected: bool) -> None:
+    assert http.not_modified(_cached(), None, since) is expected
+
+
+def test_max_age_never_reaches_past_the_next_change() -> None:
+    assert http.max_age(_cached(), T0, 300) == 300
+    soon = _cached(expires=T0 + timedelta(seconds=42))
+    assert http.max_age(soon, T0, 300) == 42
+    assert http.max_age(soon, T0 + timedelta(seconds=100), 300) == 0
+
+
+def test_headers_carry_validators_type_and_coding() -> None:
+    cached = _cached()
+    headers = dict(http.headers_for(cached, "gzip", None))
+    assert headers[b"etag"] == cached.etag_for("gzip").encode()
+    assert headers[b"content-encoding"] == b"gzip"
+    assert headers[b"content-type"] == b"application/rss+xml; charset=utf-8"
+    assert int(headers[b"content-length"]) == len(cached.body("gzip"))
+    assert b"link" not in headers
+    plain = dict(http.headers_for(cached, "identity", '<https://hub.example/>; rel="hub"'))
+    assert b"content-encoding" not in plain
+    assert plain[b"link"] == b'<https://hub.example/>; rel="hub"'
+
+
+def test_error_body_has_one_shape() -> None:
+    assert orjson.loads(http.error_body(404, "no feed /xx")) == {
+        "error": {"status": 404, "message": "no feed /xx"}
+    }
