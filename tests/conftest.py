@@ -42,6 +42,9 @@ SITE_YAML = """\
       attribution:
         es: Publicado por el Centro de prueba bajo CC BY 4.0.
         en: Published by the Test centre under CC BY 4.0.
+      credit:
+        es: "Fuente: Centro de prueba (CC BY 4.0)"
+        en: "Source: Test centre (CC BY 4.0)"
     types:
       reaction: {es: Reacciones, en: Reactions}
       expert-voice: {es: La voz del experto, en: Expert voice}

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from smcfeed import FeedKey, Smcfeed, load_content
-from smcfeed._render.view import item_id, permalink
+from smcfeed._render.view import article_url, item_id, permalink
 
 from ._support import NOW, SAMPLE, atom_schema, jsonfeed_schema
 
@@ -119,14 +119,23 @@ def test_every_atom_feed(service: Smcfeed) -> None:
             assert tags == [*expected, (article.type, site.types[article.type][key.lang])]
             names = [c.name for c in entry.get("contributors", [])]
             assert names == [catalogue.experts[e].name for e in article.expert_ids]
-            alternates = {
-                link.get("hreflang"): link.get("href")
+            alternates = [
+                (link.get("hreflang"), link.get("type"), link.get("href"))
                 for link in element.findall(f"{ATOM}link[@rel='alternate']")
-            }
-            expected_alternates = {article.lang: permalink(site, article)}
+            ]
+            # The item's own page first and the only HTML alternate; then each translation.
+            expected_alternates = [(article.lang, "text/html", permalink(site, article))]
             for other in catalogue.translations(article, NOW):
-                expected_alternates[other.lang] = permalink(site, other)
+                expected_alternates.append(
+                    (other.lang, "application/json", article_url(site, other))
+                )
             assert alternates == expected_alternates
+            enclosures = element.findall(f"{ATOM}link[@rel='enclosure']")
+            image = article.image
+            assert [e.get("href") for e in enclosures] == ([image.url] if image else [])
+            if image:
+                assert [e.href for e in entry.enclosures] == [image.url]
+                assert enclosures[0].get("type") == image.media_type
             license_link = element.find(f"{ATOM}link[@rel='license']")
             assert license_link is not None and license_link.get("href") == site.license.url
             assert element.findtext(f"{ATOM}rights", "").startswith(site.license.name)
@@ -160,16 +169,36 @@ def test_every_json_feed(service: Smcfeed) -> None:
                 assert data["expert"]["role"] == reaction.expert.role[key.lang]
                 assert data["quote_html"] == reaction.quote_html
                 assert "<" not in data["quote_text"]
+                assert data["id"] == reaction.id
+                questions = [s["question"] for s in data["segments"] if s["question"]]
+                assert questions == [s.question for s in reaction.segments if s.question]
+                for question in questions:
+                    assert question not in data["quote_text"]
+                credit = site.license.credit[key.lang]
+                assert data["credit"].startswith(credit)
                 assert data["via"] == reaction.via
-                assert data["translated_from"] == reaction.translated_from
+                assert (reaction.via is not None) == (data["credit"] != credit)
+                source = reaction.translated_from
+                assert data["translated_from"] == (
+                    {"code": source, "name": data["translated_from"]["name"]} if source else None
+                )
                 kind = data["conflicts"]["kind"]
                 assert kind == (
                     reaction.conflicts
                     if reaction.conflicts in ("none", "not_responded")
                     else "declared"
                 )
-            langs = [t["language"] for t in smc["translations"]]
-            assert langs == [t.lang for t in catalogue.translations(article, NOW)]
+            others = catalogue.translations(article, NOW)
+            assert [t["language"] for t in smc["translations"]] == [t.lang for t in others]
+            assert [t["api_url"] for t in smc["translations"]] == [
+                article_url(site, t) for t in others
+            ]
+            assert smc["slug"] == article.slug
+            image = article.image
+            assert item.get("image") == (image.url if image else None)
+            assert smc["image"] == (
+                image.model_dump() | {"type": image.media_type} if image else None
+            )
 
 
 def test_age_labels_lead_the_content_in_the_items_language(service: Smcfeed) -> None:

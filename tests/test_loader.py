@@ -528,7 +528,7 @@ def test_relative_url(make_content):
     content = make_content()
     text = GOOD.replace(
         "summary:",
-        "source_url: /es/guide\nimage: img/a.png\n"
+        "source_url: /es/guide\nimage: {url: img/a.png, alt: A picture}\n"
         "study:\n  title: A paper\n  url: ftp://example.org/1\nsummary:",
     )
     content.write(NEW, text)
@@ -540,7 +540,7 @@ def test_relative_url(make_content):
     found = [(e.path, e.line, e.message.split(":")[0]) for e in result.errors]
     assert sorted(found) == [
         ("articles/2025/new-guide.en.md", line_of(text, "source_url:"), "'source_url'"),
-        ("articles/2025/new-guide.en.md", line_of(text, "image:"), "'image'"),
+        ("articles/2025/new-guide.en.md", line_of(text, "image:"), "'image.url'"),
         ("articles/2025/new-guide.en.md", line_of(text, "url: ftp"), "'study.url'"),
         ("articles/2025/other.en.md", line_of(other, "url: /papers"), "'study.url'"),
     ]
@@ -701,6 +701,7 @@ def test_missing_site_yaml(make_content):
         ("Europe/Madrid", "Europe/Madird", "timezone", "not a timezone"),
         ("  en: Test centre\n", "", "title:", "'title': has no text for en"),
         ("    en: Published by", "    fr: Published by", "license:", "attribution has no text"),
+        ('    en: "Source:', '    fr: "Source:', "license:", "credit has no text for en"),
         ("guide: {es: Guías, en: Guides}", "guide: {es: Guías}", "types:", "'guide' has no"),
     ],
 )

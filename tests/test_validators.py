@@ -25,7 +25,26 @@ CASES = [
     (FeedKey("en", "topics", "climate"), 1),
     (FeedKey("es", "types", "reaction"), 1),
     (FeedKey("en", "experts", "elena-markovic"), 1),
+    (FeedKey("es", "topics", "climate"), 1),
+    (FeedKey("en", "topics", "artificial-intelligence"), 1),
 ]
+
+
+def test_the_judged_feeds_hold_every_kind_of_image(service: Smcfeed) -> None:
+    """The cases above judge items with a picture with and without a length (an RSS
+    enclosure, or media:content only), with and without a caption, in both languages."""
+    size = service.site.feed_size
+    images = [
+        article.image
+        for key, page in CASES
+        for article in service.catalogue.items(key, NOW)[(page - 1) * size : page * size]
+        if article.image
+    ]
+    assert {(i.length is not None, i.caption is not None) for i in images} >= {
+        (True, True),
+        (False, True),
+        (False, False),
+    }
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ def _check(args: argparse.Namespace) -> int:
     result = load_content(args.dir)
     for error in result.errors:
         print(error, file=sys.stdout)
+    for warning in result.warnings:
+        print(warning.with_prefix("warning: "), file=sys.stdout)
     if result.errors or result.catalogue is None:
         count = len(result.errors)
         print(f"{count} error{'s' if count != 1 else ''} in {args.dir}", file=sys.stderr)
@@ -23,10 +25,12 @@ def _check(args: argparse.Namespace) -> int:
     catalogue = result.catalogue
     languages = catalogue.site.languages
     plural = "s" if len(languages) != 1 else ""
+    warned = len(result.warnings)
     print(
         f"{len(catalogue)} articles in {len(languages)} language{plural}"
         f" ({', '.join(languages)}), {len(catalogue.topics)} topics, "
         f"{len(catalogue.experts)} experts: OK"
+        + (f" ({warned} warning{'s' if warned != 1 else ''})" if warned else "")
     )
     return 0
 

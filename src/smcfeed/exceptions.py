@@ -24,6 +24,11 @@ class ContentError:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
 
+    def with_prefix(self, prefix: str) -> str:
+        """``path:line: <prefix>message``, e.g. for a warning."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {prefix}{self.message}"
+
 
 class ContentInvalid(SmcfeedError):
     """The content folder has errors; ``errors`` lists every one of them."""

@@ -87,6 +87,12 @@ def _iso_datetime(value: object) -> object:
         ) from None
 
 
+def _media_type(value: str) -> str:
+    if not re.fullmatch(r"image/[a-z0-9.+-]+", value):
+        raise ValueError(f"'{value}' is not an image media type such as image/jpeg")
+    return value
+
+
 def _orcid(value: str) -> str:
     if not ORCID_RE.match(value):
         raise ValueError(f"'{value}' is not an ORCID iD such as 0000-0002-1825-0097")
@@ -114,8 +120,11 @@ class License(_Frozen):
     name: Text
     #: The licence's deed URL.
     url: AbsoluteUrl
-    #: The attribution line a republisher must print, per language.
+    #: How the content may be reused, per language (a notice, e.g. in Atom ``rights``).
     attribution: Localized
+    #: The line a republisher prints with anything they take, per language, e.g.
+    #: "Source: SMC Demo (CC BY 4.0)". A quote gathered ``via`` a sister centre adds "via …".
+    credit: Localized
 
 
 def _check_covered(info: ValidationInfo, what: str, texts: Localized) -> None:
@@ -174,6 +183,7 @@ class Site(_Frozen):
     @classmethod
     def _attribution_covers_languages(cls, value: License, info: ValidationInfo) -> License:
         _check_covered(info, "attribution has", value.attribution)
+        _check_covered(info, "credit has", value.credit)
         return value
 
     @field_validator("types")
@@ -246,6 +256,54 @@ class ReactionFront(_Frozen):
     via: Text | None = None
 
 
+#: Media types an image may have, by file name extension (used when ``type`` is not given).
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+
+
+def _image_fields(value: object) -> object:
+    if isinstance(value, str):
+        raise ValueError(
+            "is a bare URL; an image now needs fields: url and alt (required), caption and "
+            "credit (optional), e.g. image: {url: https://…/photo.jpg, alt: What it shows}"
+        )
+    return value
+
+
+class Image(_Frozen):
+    """An article's picture: what it shows and whom to credit."""
+
+    #: Absolute URL of the picture.
+    url: AbsoluteUrl
+    #: Text alternative: what the picture shows, for readers who cannot see it.
+    alt: Text
+    #: Caption printed with it (optional).
+    caption: Text | None = None
+    #: Who made it or holds its rights, e.g. "Photo: Ana Ruiz / SMC Demo" (optional).
+    credit: Text | None = None
+    #: Media type, e.g. image/jpeg (optional: worked out from the URL's extension).
+    type: Annotated[str, AfterValidator(_media_type)] | None = None
+    #: Size in bytes (optional): RSS enclosures need it, so without it RSS carries the
+    #: picture as ``media:content`` only.
+    length: int | None = Field(default=None, ge=1)
+
+    @property
+    def media_type(self) -> str | None:
+        """``type``, else the one the URL's extension gives, else None."""
+        if self.type:
+            return self.type
+        path = urlsplit(self.url).path.lower()
+        dot = path.rfind(".")
+        return IMAGE_TYPES.get(path[dot:]) if dot >= 0 else None
+
+
 class ArticleFront(_Frozen):
     """The front matter of an article file."""
 
@@ -264,26 +322,47 @@ class ArticleFront(_Frozen):
     #: The article's page on the centre's website.
     source_url: AbsoluteUrl | None = None
     #: A picture for the item.
-    image: AbsoluteUrl | None = None
+    image: Annotated[Image, BeforeValidator(_image_fields)] | None = None
     #: The study reacted to.
     study: Study | None = None
     #: Experts' quotes.
     reactions: list[ReactionFront] = []
 
 
+class Segment(_Frozen):
+    """One part of a quote: the editor's question (if any) and the expert's answer.
+
+    The question is the editor's words, never the expert's: it is kept apart so that nobody
+    quoting ``text`` puts it in the expert's mouth.
+    """
+
+    #: The question heading before this part, as plain text (None for text before any).
+    question: str | None
+    #: The expert's words, sanitised HTML.
+    text_html: str
+    #: The expert's words as plain text, paragraphs separated by blank lines.
+    text: str
+
+
 class Reaction(_Frozen):
     """A reaction ready to render: the front matter plus its expert and HTML."""
 
+    #: Stable id within the article, usable as an HTML anchor: the expert id, with -2, -3…
+    #: for the same expert's second and third reaction in one article.
+    id: str
     #: Expert id.
     expert_id: str
     #: The expert's record.
     expert: Expert
     #: The quote as written (Markdown).
     quote: str
-    #: The quote rendered to sanitised HTML.
+    #: The quote rendered to sanitised HTML (question headings as ``h3``).
     quote_html: str
-    #: The quote as plain text, paragraphs separated by blank lines.
+    #: The expert's words only (no question headings) as plain text, paragraphs separated
+    #: by blank lines.
     quote_text: str
+    #: The quote split at its question headings.
+    segments: tuple[Segment, ...]
     #: ``none``, ``not_responded`` or the declaration text.
     conflicts: str
     #: Language the quote was translated from.
@@ -321,8 +400,8 @@ class Article(_Frozen):
     summary: str
     #: Page on the centre's website.
     source_url: str | None
-    #: Picture URL.
-    image: str | None
+    #: The picture.
+    image: Image | None
     #: The study reacted to.
     study: Study | None
     #: Ids of the experts quoted, in the editor's order.

@@ -48,7 +48,7 @@ log = logging.getLogger("smcfeed")
 
 #: Below this many files to parse, worker processes cost more than they save.
 PARALLEL_FROM = 2000
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 #: Entries per pickled chunk of the parse cache.
 _CHUNK = 5000
 _ARTICLE_FIELDS = tuple(Article.model_fields)
@@ -128,6 +128,8 @@ class LoadResult:
 
     catalogue: Catalogue | None
     errors: list[ContentError] = field(default_factory=list)
+    #: Things that load but an editor should look at (``check`` prints them, exit 0).
+    warnings: list[ContentError] = field(default_factory=list)
 
     #: True when a reload found nothing changed: ``catalogue`` is the previous one.
     unchanged: bool = False
@@ -146,6 +148,7 @@ class _Settings:
     experts: dict[str, Expert]
     broken_experts: set[str]
     errors: list[ContentError]
+    warnings: list[ContentError] = field(default_factory=list)
 
 
 @dataclass
@@ -316,15 +319,17 @@ def _load(
     touched = _parse_articles(out, root, cache, changed)
     cache.dirty = cache.dirty or bool(touched) or not same
     if same and not touched and previous is not None and cache.verdicts:
-        return LoadResult(previous, out.errors + _verdict_errors(cache), unchanged=True)
+        return LoadResult(
+            previous, out.errors + _verdict_errors(cache), settings.warnings, unchanged=True
+        )
     articles, delta = _judge_articles(cache, settings, touched if cache.verdicts else None)
     out.errors += _verdict_errors(cache)
     if settings.site is None or settings.topics is None:
-        return LoadResult(None, out.errors)
+        return LoadResult(None, out.errors, settings.warnings)
     catalogue = Catalogue(
         settings.site, settings.topics, settings.experts, articles, previous, delta
     )
-    return LoadResult(catalogue, out.errors)
+    return LoadResult(catalogue, out.errors, settings.warnings)
 
 
 def _load_settings(out: _Collector, root: Path, base_url: str | None) -> _Settings:
@@ -334,8 +339,9 @@ def _load_settings(out: _Collector, root: Path, base_url: str | None) -> _Settin
         site = site.model_copy(update={"base_url": base_url.rstrip("/")})
     languages = site.languages if site else []
     topics = _load_localized_map(out, root / "topics.yaml", languages)
-    experts, broken_experts = _load_experts(out, root / "experts", languages)
-    return _Settings(site, topics, experts, broken_experts, out.errors[before:])
+    warnings: list[ContentError] = []
+    experts, broken_experts = _load_experts(out, root / "experts", languages, warnings)
+    return _Settings(site, topics, experts, broken_experts, out.errors[before:], warnings)
 
 
 def _same_settings(a: _Settings, b: _Settings) -> bool:
@@ -397,9 +403,9 @@ def _load_localized_map(
 
 
 def _load_experts(
-    out: _Collector, folder: Path, languages: list[str]
+    out: _Collector, folder: Path, languages: list[str], warnings: list[ContentError]
 ) -> tuple[dict[str, Expert], set[str]]:
-    """The valid experts by id, and the ids whose files are broken."""
+    """The valid experts by id, and the ids whose files are broken; adds to ``warnings``."""
     experts: dict[str, Expert] = {}
     broken: set[str] = set()
     if not folder.is_dir():
@@ -428,6 +434,17 @@ def _load_experts(
             continue
         broken.discard(path.stem)
         experts[path.stem] = expert
+        organisation = expert.organisation.casefold()
+        for lang, role in expert.role.items():
+            if organisation in role.casefold():
+                warnings.append(
+                    ContentError(
+                        out.rel(path),
+                        parsed[1].get(("role", lang)) or parsed[1].get(("role",)),
+                        f"'role' ({lang}) names the organisation '{expert.organisation}', "
+                        "which is printed after it anyway: leave it out of the role",
+                    )
+                )
     return experts, broken
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from .._render import markdown as _markdown
 from ..exceptions import ContentError
-from ..models import Article, ArticleContent, ArticleFront, Expert, Reaction
+from ..models import Article, ArticleContent, ArticleFront, Expert, Reaction, Segment
 from . import yamlio as _yaml
 
 #: Files larger than this are refused: no article is anywhere near it.
@@ -355,15 +355,22 @@ def render_content(article: Article, experts: dict[str, Expert], base_url: str) 
     front_text, body, _ = split
     front = ArticleFront.model_validate(_yaml.load_data(front_text))
     reactions = []
+    seen: dict[str, int] = {}
     for r in front.reactions:
-        quote_html = _markdown.render(r.quote, base_url)
+        count = seen[r.expert] = seen.get(r.expert, 0) + 1
+        segments = tuple(
+            Segment(question=question, text_html=html, text=_markdown.plain_text(html))
+            for question, html in _markdown.split_questions(r.quote, base_url)
+        )
         reactions.append(
             Reaction(
+                id=r.expert if count == 1 else f"{r.expert}-{count}",
                 expert_id=r.expert,
                 expert=experts[r.expert],
                 quote=r.quote,
-                quote_html=quote_html,
-                quote_text=_markdown.plain_text(quote_html),
+                quote_html=_markdown.render(r.quote, base_url),
+                quote_text="\n\n".join(s.text for s in segments if s.text),
+                segments=segments,
                 conflicts=r.conflicts,
                 translated_from=r.translated_from,
                 via=r.via,

@@ -6,32 +6,49 @@ from typing import Any
 
 import orjson
 
-from ..models import Reaction, Site
-from . import i18n as _i18n
-from .view import FeedPage, Item
+from ..models import Image, Site
+from .view import FeedPage, Item, ReactionView
 
 
 def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
-def _reaction(reaction: Reaction, lang: str) -> dict[str, Any]:
-    expert = reaction.expert
-    kind = reaction.conflicts if reaction.conflicts in ("none", "not_responded") else "declared"
+def _reaction(view: ReactionView) -> dict[str, Any]:
+    expert, reaction = view.expert, view.reaction
+    source = view.translated_from
     return {
+        "id": view.id,
+        "url": view.anchor_url,
         "expert": {
             "id": reaction.expert_id,
             "name": expert.name,
-            "role": expert.role.get(lang),
+            "role": view.role,
             "organisation": expert.organisation,
             "url": expert.url,
             "orcid": expert.orcid,
         },
+        "segments": [
+            {"question": s.question, "text_html": s.text_html, "text": s.text}
+            for s in view.segments
+        ],
         "quote_html": reaction.quote_html,
         "quote_text": reaction.quote_text,
-        "conflicts": {"kind": kind, "text": _i18n.conflicts_line(reaction.conflicts, lang)},
+        "conflicts": {"kind": view.conflicts_kind, "text": view.conflicts_text},
+        "credit": view.credit,
         "via": reaction.via,
-        "translated_from": reaction.translated_from,
+        "translated_from": {"code": source.code, "name": source.name} if source else None,
+    }
+
+
+def _image(image: Image) -> dict[str, Any]:
+    return {
+        "url": image.url,
+        "alt": image.alt,
+        "caption": image.caption,
+        "credit": image.credit,
+        "type": image.media_type,
+        "length": image.length,
     }
 
 
@@ -58,16 +75,28 @@ def smc_extension(site: Site, item: Item) -> dict[str, Any]:
             if study
             else None
         ),
-        "reactions": [_reaction(r, lang) for r in item.content.reactions],
+        "slug": item.slug,
+        "image": _image(item.image) if item.image else None,
+        "reactions": [_reaction(r) for r in item.reactions],
         "translations": [
-            {"language": link.lang, "url": link.url, "title": link.title}
+            {
+                "language": link.lang,
+                "name": link.name,
+                "title": link.title,
+                "url": link.page_url,
+                "permalink": link.url,
+                "api_url": link.api_url,
+            }
             for link in item.translations
         ],
         "license": {
             "name": site.license.name,
             "url": site.license.url,
-            "attribution": site.license.attribution[lang],
+            "credit": item.credit,
+            "attribution": item.credit,
+            "terms": site.license.attribution[lang],
         },
+        "url": item.page_url,
         "api_url": item.api_url,
     }
 
@@ -88,7 +117,7 @@ def _item(site: Site, item: Item) -> dict[str, Any]:
         "_smc": smc_extension(site, item),
     }
     if article.image:
-        out["image"] = article.image
+        out["image"] = article.image.url
     return out
 
 

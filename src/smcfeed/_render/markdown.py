@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     "table"
@@ -17,8 +18,8 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "dl", "dt", "em",
     "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p",
-    "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead",
-    "tr", "ul",
+    "pre", "q", "s", "section", "small", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul",
 }  # fmt: skip
 _ATTRIBUTES = {
     "a": {"href", "title", "hreflang", "rel"},
@@ -27,6 +28,7 @@ _ATTRIBUTES = {
     "td": {"align"},
     "th": {"align"},
     "ol": {"start"},
+    "section": {"id"},
 }
 _SCHEMES = {"http", "https", "mailto"}
 
@@ -65,3 +67,31 @@ def plain_text(html: str) -> str:
         html = html.replace(end, end + "\n\n")
     text = unescape(nh3.clean(html, tags=set()))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def split_questions(markdown: str, base_url: str) -> list[tuple[str | None, str]]:
+    """A quote cut at its headings: ``(question, answer HTML)`` per part, in order.
+
+    Headings in a quote are the editor's questions. Each part's answer is everything up to the
+    next heading; text before the first heading is a part without a question. Parts with
+    neither question nor text are left out.
+    """
+    tokens = _md.parse(markdown)
+    parts: list[tuple[str | None, list[Token]]] = [(None, [])]
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "heading_open":
+            inline = tokens[index + 1]
+            question = plain_text(_md.renderer.render([inline], _md.options, {}))
+            parts.append((question, []))
+            index += 3  # heading_open, inline, heading_close
+            continue
+        parts[-1][1].append(token)
+        index += 1
+    out: list[tuple[str | None, str]] = []
+    for heading, body in parts:
+        html = sanitize(_md.renderer.render(body, _md.options, {}), base_url).strip()
+        if heading is not None or html:
+            out.append((heading, html))
+    return out

@@ -17,7 +17,7 @@ from .. import urls
 from ..ages import Age, age_of, label_since, next_turnover
 from ..catalogue import Catalogue, FeedKey
 from ..exceptions import NotFound
-from ..models import Article, ArticleContent, Reaction, Site
+from ..models import Article, ArticleContent, Expert, Image, Reaction, Segment, Site
 from . import i18n as _i18n
 from . import markdown as _markdown
 
@@ -30,9 +30,21 @@ def article_url(site: Site, article: Article) -> str:
     return urls.url(site.root, urls.Article(article.lang, article.slug, "json"))
 
 
+def page_url(site: Site, article: Article) -> str:
+    """The article's HTML page on this service."""
+    return urls.url(site.root, urls.Article(article.lang, article.slug, "html"))
+
+
 def permalink(site: Site, article: Article) -> str:
-    """Where a reader should go: the centre's page when given, else ours."""
-    return article.source_url or article_url(site, article)
+    """Where a reader should go: the centre's page when given, else our HTML page."""
+    return article.source_url or page_url(site, article)
+
+
+def credit_line(site: Site, lang: str, via: str | None = None) -> str:
+    """The line a republisher prints: site.yaml's credit, plus "via …" for a quote gathered
+    by someone else."""
+    credit = site.license.credit[lang]
+    return _i18n.text(lang, "credit.via", credit=credit, via=via) if via else credit
 
 
 def item_id(site: Site, article: Article) -> str:
@@ -45,12 +57,68 @@ def feed_url(site: Site, key: FeedKey, fmt: str, page: int = 1) -> str:
 
 
 @dataclass(frozen=True)
+class Language:
+    """A language: its code and its name in the language of the item that mentions it."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Link:
     """A link to a version of the item in another language."""
 
     lang: str
+    #: Its permalink (the centre's page, else its HTML page here).
     url: str
     title: str
+    #: Its JSON on this service.
+    api_url: str
+    #: Its HTML page on this service.
+    page_url: str
+    #: The language's name, in the language of the item that links to it.
+    name: str
+
+
+@dataclass(frozen=True)
+class ReactionView:
+    """One expert's reaction as every format shows it, in the item's language."""
+
+    #: The reaction as loaded (quote, segments, expert record).
+    reaction: Reaction
+    #: The expert's role in the item's language.
+    role: str
+    #: ``none``, ``not_responded`` or ``declared``.
+    conflicts_kind: str
+    #: The conflict-of-interest line to print.
+    conflicts_text: str
+    #: The language the quote was translated from, named in the item's language.
+    translated_from: Language | None
+    #: The line a republisher prints with this quote (with "via …" when it has a ``via``).
+    credit: str
+    #: This reaction on the article's HTML page (``…#id``).
+    anchor_url: str
+
+    @property
+    def id(self) -> str:
+        """Stable within the article; the HTML anchor."""
+        return self.reaction.id
+
+    @property
+    def expert(self) -> Expert:
+        return self.reaction.expert
+
+    @property
+    def expert_id(self) -> str:
+        return self.reaction.expert_id
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return self.reaction.segments
+
+    @property
+    def via(self) -> str | None:
+        return self.reaction.via
 
 
 @dataclass(frozen=True)
@@ -59,8 +127,11 @@ class Item:
 
     article: Article
     id: str
+    #: The permalink: ``source_url`` when given, else ``page_url``.
     url: str
     api_url: str
+    #: The article's HTML page on this service.
+    page_url: str
     topics: tuple[tuple[str, str], ...]
     type_label: str
     age: Age | None
@@ -68,10 +139,22 @@ class Item:
     content_html: str
     #: The quotes and body, rendered.
     content: ArticleContent
+    #: The reactions, in the editor's order, ready to show in the item's language.
+    reactions: tuple[ReactionView, ...]
+    #: The line a republisher prints (site.yaml's ``license.credit`` in this language).
+    credit: str
 
     @property
     def lang(self) -> str:
         return self.article.lang
+
+    @property
+    def slug(self) -> str:
+        return self.article.slug
+
+    @property
+    def image(self) -> Image | None:
+        return self.article.image
 
 
 @dataclass(frozen=True)
@@ -127,7 +210,14 @@ class ItemRenderer:
         site, lang = self.site, article.lang
         age = age_of(article.published, now, site.zone, site.age_label_after_days, lang)
         translations = tuple(
-            Link(other.lang, permalink(site, other), other.title)
+            Link(
+                lang=other.lang,
+                url=permalink(site, other),
+                title=other.title,
+                api_url=article_url(site, other),
+                page_url=page_url(site, other),
+                name=_i18n.language_name(other.lang, lang),
+            )
             for other in self.catalogue.translations(article, now)
         )
         parts = []
@@ -135,23 +225,27 @@ class ItemRenderer:
             parts.append(f"<p><strong>{escape(age.text)}</strong></p>")
         parts.append(self.catalogue.memo.get(article, "body", lambda: self._render_body(article)))
         for link in translations:
-            name = _i18n.language_name(link.lang, lang)
-            label = escape(_i18n.text(lang, "read_in", language=name))
+            label = escape(_i18n.text(lang, "read_in", language=link.name))
             parts.append(
                 f'<p>{label}: <a href="{escape(link.url)}" hreflang="{link.lang}">'
                 f"{escape(link.title)}</a></p>"
             )
+        content = self.catalogue.content(article)
+        page = page_url(site, article)
         return Item(
             article=article,
             id=item_id(site, article),
-            url=permalink(site, article),
+            url=article.source_url or page,
             api_url=article_url(site, article),
+            page_url=page,
             topics=tuple((t, self.catalogue.topics[t][lang]) for t in article.topics),
             type_label=site.types[article.type][lang],
             age=age,
             translations=translations,
             content_html="\n".join(parts),
-            content=self.catalogue.content(article),
+            content=content,
+            reactions=tuple(reaction_view(site, r, lang, page) for r in content.reactions),
+            credit=credit_line(site, lang),
         )
 
     def _render_body(self, article: Article) -> str:
@@ -200,6 +294,22 @@ class ItemRenderer:
         )
 
 
+def reaction_view(site: Site, reaction: Reaction, lang: str, page: str) -> ReactionView:
+    """``reaction`` as shown in ``lang`` on an article whose HTML page is ``page``."""
+    conflicts = reaction.conflicts
+    source = reaction.translated_from
+    expert = reaction.expert
+    return ReactionView(
+        reaction=reaction,
+        role=expert.role.get(lang) or next(iter(expert.role.values())),
+        conflicts_kind=conflicts if conflicts in ("none", "not_responded") else "declared",
+        conflicts_text=_i18n.conflicts_line(conflicts, lang),
+        translated_from=Language(source, _i18n.language_name(source, lang)) if source else None,
+        credit=credit_line(site, lang, reaction.via),
+        anchor_url=f"{page}#{reaction.id}",
+    )
+
+
 def _study_html(article: Article) -> str:
     study = article.study
     if study is None:
@@ -220,35 +330,45 @@ def _study_html(article: Article) -> str:
     return f"<p>{'. '.join(parts)}.</p>"
 
 
-def _reaction_html(reaction: Reaction, lang: str) -> str:
-    expert = reaction.expert
+def _reaction_html(view: ReactionView, lang: str) -> str:
+    """One reaction: who speaks, then each editor's question as a heading and the expert's
+    words in a blockquote under it, the conflicts line, and the credit line to print."""
+    expert = view.expert
     name = escape(expert.name)
     if expert.url:
         name = f'<a href="{escape(expert.url)}">{name}</a>'
-    role = escape(expert.role.get(lang) or next(iter(expert.role.values())))
     lines = [
-        "<blockquote>",
-        reaction.quote_html,
-        f"<p>— <strong>{name}</strong>, {role}, {escape(expert.organisation)}</p>",
-        f"<p><em>{escape(_i18n.conflicts_line(reaction.conflicts, lang))}</em></p>",
+        f'<section id="{escape(view.id)}">',
+        f"<h3>{name}</h3>",
+        f"<p>{escape(view.role)}, {escape(expert.organisation)}</p>",
     ]
+    for segment in view.segments:
+        if segment.question:
+            lines.append(f"<h4>{escape(segment.question)}</h4>")
+        if segment.text_html:
+            lines.append(f"<blockquote>\n{segment.text_html}\n</blockquote>")
+    lines.append(f"<p><em>{escape(view.conflicts_text)}</em></p>")
     notes = []
-    if reaction.via:
-        notes.append(_i18n.text(lang, "via", via=reaction.via))
-    if reaction.translated_from:
-        name_ = _i18n.language_name(reaction.translated_from, lang)
-        notes.append(_i18n.text(lang, "translated_from", language=name_))
-    if notes:
-        lines.append(f"<p><small>{escape('. '.join(notes))}.</small></p>")
-    lines.append("</blockquote>")
+    if view.translated_from:
+        notes.append(_i18n.text(lang, "translated_from", language=view.translated_from.name))
+    notes.append(view.credit)
+    lines.append(f"<p><small>{escape('. '.join(notes))}</small></p>")
+    lines.append("</section>")
     return "\n".join(lines)
 
 
 def _body_html(site: Site, article: Article, content: ArticleContent) -> str:
     lang = article.lang
     parts = [f"<p>{escape(article.summary)}</p>"]
-    if article.image:
-        parts.append(f'<p><img src="{escape(article.image)}" alt=""></p>')
+    image = article.image
+    if image is not None:
+        caption = [escape(t) for t in (image.caption, image.credit) if t]
+        parts.append(
+            "<figure>"
+            f'<img src="{escape(image.url)}" alt="{escape(image.alt)}">'
+            + (f"<figcaption>{' '.join(caption)}</figcaption>" if caption else "")
+            + "</figure>"
+        )
     if content.body_html:
         parts.append(content.body_html)
     study = _study_html(article)
@@ -256,7 +376,9 @@ def _body_html(site: Site, article: Article, content: ArticleContent) -> str:
         parts.append(study)
     if content.reactions:
         parts.append(f"<h2>{escape(_i18n.text(lang, 'reactions'))}</h2>")
-        parts += [_reaction_html(r, lang) for r in content.reactions]
+        page = page_url(site, article)
+        for reaction in content.reactions:
+            parts.append(_reaction_html(reaction_view(site, reaction, lang, page), lang))
     license = site.license
     parts.append(
         f"<p><small>{escape(license.attribution[lang])} "

@@ -20,6 +20,7 @@ from .view import FeedPage, Item
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CC_NS = "http://backend.userland.com/creativeCommonsRssModule"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
 #: Path of the stylesheet that makes feeds readable in a browser.
 STYLESHEET_PATH = "/feed.xsl"
 
@@ -40,7 +41,7 @@ class SmcFeedExtension(BaseExtension):  # type: ignore[misc]
         self.page: FeedPage | None = None
 
     def extend_ns(self) -> dict[str, str]:
-        return {"creativeCommons": CC_NS, "dc": DC_NS}
+        return {"creativeCommons": CC_NS, "dc": DC_NS, "media": MEDIA_NS}
 
     def _stylesheet(self, root: Any) -> None:
         assert self.page is not None
@@ -65,7 +66,7 @@ class SmcFeedExtension(BaseExtension):  # type: ignore[misc]
 
 
 class SmcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Item-level additions: the creator and licence in RSS."""
+    """Item-level additions: creator, licence and picture in RSS; links and picture in Atom."""
 
     def __init__(self) -> None:
         self.item: Item | None = None
@@ -73,31 +74,63 @@ class SmcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self.license = ""
 
     def extend_rss(self, entry: Any) -> Any:
+        item = self.item
+        assert item is not None
         etree.SubElement(entry, f"{{{DC_NS}}}creator").text = self.creator
         etree.SubElement(entry, f"{{{CC_NS}}}license").text = self.license
+        image = item.image
+        if image is not None:
+            media_type = image.media_type
+            if image.length and media_type:
+                # RSS requires an enclosure's length and type: only when the editor gave them.
+                etree.SubElement(
+                    entry, "enclosure", url=image.url, length=str(image.length), type=media_type
+                )
+            content = etree.SubElement(entry, f"{{{MEDIA_NS}}}content", url=image.url)
+            content.set("medium", "image")
+            if media_type:
+                content.set("type", media_type)
+            if image.length:
+                content.set("fileSize", str(image.length))
+            description = etree.SubElement(content, f"{{{MEDIA_NS}}}description")
+            description.text = image.alt
+            if image.caption:
+                etree.SubElement(content, f"{{{MEDIA_NS}}}title").text = image.caption
+            if image.credit:
+                etree.SubElement(content, f"{{{MEDIA_NS}}}credit").text = image.credit
         return entry
 
     def extend_atom(self, entry: Any) -> Any:
         # feedgen allows neither rel="license" nor a second alternate per entry.
         item = self.item
         assert item is not None
-        link_type = "text/html" if item.article.source_url else "application/json"
         # feedgen 1.0 drops every attribute of an entry link but href: put them back.
         main = next(e for e in entry.iter("link") if e.get("href") == item.url)
-        main.attrib.update({"rel": "alternate", "type": link_type, "hreflang": item.lang})
-        # Translations go before the item's own link: clients such as feedparser take the
-        # last HTML alternate as the item's link.
+        main.attrib.update({"rel": "alternate", "type": "text/html", "hreflang": item.lang})
+        # The item's own page is its only HTML alternate, and the first alternate: parsers
+        # that take the first alternate (rss-parser, newsboat) and those that take the last
+        # HTML one (feedparser, reader) all read it as the item's link. Translations follow
+        # as alternates in another language and format: their JSON on this service.
+        after = main
         for link in item.translations:
-            main.addprevious(
-                etree.Element(
-                    "link",
-                    rel="alternate",
-                    type=link_type,
-                    hreflang=link.lang,
-                    href=link.url,
-                    title=link.title,
-                )
+            element = etree.Element(
+                "link",
+                rel="alternate",
+                type="application/json",
+                hreflang=link.lang,
+                href=link.api_url,
+                title=link.title,
             )
+            after.addnext(element)
+            after = element
+        image = item.image
+        if image is not None:
+            enclosure = etree.SubElement(entry, "link", rel="enclosure", href=image.url)
+            if image.media_type:
+                enclosure.set("type", image.media_type)
+            if image.length:
+                enclosure.set("length", str(image.length))
+            enclosure.set("title", image.alt)
         etree.SubElement(entry, "link", rel="license", href=self.license)
         return entry
 
@@ -138,8 +171,7 @@ def _entry(fe: FeedEntry, page: FeedPage, item: Item, fmt: str) -> None:
     fe.title(article.title)
     fe.published(article.published)
     fe.updated(article.modified)
-    link_type = "text/html" if article.source_url else "application/json"
-    fe.link(href=item.url, rel="alternate", type=link_type, hreflang=item.lang)
+    fe.link(href=item.url, rel="alternate", type="text/html", hreflang=item.lang)
     fe.summary(article.summary)
     fe.description(article.summary)
     fe.content(item.content_html, type="html")
