@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import brotli
 import pytest
@@ -23,6 +24,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 EMBARGO = datetime.fromisoformat("2029-06-01T11:00:00+02:00")
+OPERATOR = "operator-secret"
+OPERATOR_HEADERS = {"authorization": f"Bearer {OPERATOR}"}
 
 
 @pytest.fixture
@@ -240,45 +243,74 @@ def test_embargo_lifts_at_the_exact_second(clock: FixedClock) -> None:
 
 
 def test_max_age_never_reaches_past_the_next_change(clock: FixedClock) -> None:
-    with TestClient(create_app(SAMPLE, clock=clock, max_age=10**9)) as client:
+    app = create_app(SAMPLE, clock=clock, max_age=10**9, operator_token=OPERATOR)
+    with TestClient(app) as client:
         clock.set(EMBARGO - timedelta(seconds=90))
         response = client.get("/es/rss.xml")
         assert response.headers["cache-control"] == "public, max-age=90"
-        health = client.get("/healthz").json()
-        upcoming = datetime.fromisoformat(health["serving"]["next_scheduled_change"])
+        status = client.get("/operator/status", headers=OPERATOR_HEADERS).json()
+        upcoming = datetime.fromisoformat(status["serving"]["next_scheduled_change"])
         assert upcoming <= EMBARGO
 
 
 def test_age_labels_turn_over_at_local_midnight(clock: FixedClock) -> None:
-    with TestClient(create_app(SAMPLE, clock=clock, max_age=10**9)) as client:
+    app = create_app(SAMPLE, clock=clock, max_age=10**9)
+    with TestClient(app) as client:
+        snapshot = app.state.content.snapshot
+        midnight = snapshot.service.get("/en/feed.json", "", NOW).expires
+        local = midnight.astimezone(ZoneInfo("Europe/Madrid"))
+        assert (local.hour, local.minute, local.second) == (0, 0, 0) and midnight < EMBARGO
+        # The turnover is on the grid: just before it, max-age reaches exactly to it.
+        clock.set(midnight - timedelta(seconds=37))
         response = client.get("/en/feed.json")
-        seconds = int(response.headers["cache-control"].rsplit("=", 1)[1])
-        turnover = NOW + timedelta(seconds=seconds + 1)
+        assert response.headers["cache-control"] == "public, max-age=37"
         labels = [i["_smc"]["age"] for i in response.json()["items"]]
-        clock.set(turnover)
+        clock.set(midnight)
         later = client.get("/en/feed.json")
         assert later.headers["etag"] != response.headers["etag"]
         assert [i["_smc"]["age"] for i in later.json()["items"]] != labels
 
 
-def test_healthz_reports_content(client: TestClient) -> None:
-    body = client.get("/healthz").json()
-    assert body["status"] == "ok"
-    assert body["errors"] == []
-    assert body["serving"]["articles"] > body["serving"]["published"] > 0
+def test_healthz_says_only_whether_content_is_served(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b'{"status":"ok"}'
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_operator_view_needs_the_operator_token(clock: FixedClock) -> None:
+    app = create_app(SAMPLE, clock=clock, operator_token=OPERATOR)
+    with TestClient(app) as client:
+        body = client.get("/operator/status", headers=OPERATOR_HEADERS).json()
+        assert body["status"] == "ok"
+        assert body["errors"] == []
+        serving = body["serving"]
+        assert serving["articles"] > serving["published"] > 0
+        assert serving["embargoed"] == serving["articles"] - serving["published"]
+        assert datetime.fromisoformat(serving["next_embargo_lift"]) == EMBARGO
+        unknown = client.get("/operator/statuz")
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": OPERATOR}):
+            refused = client.get("/operator/status", headers=headers)
+            assert refused.status_code == 404
+            assert refused.json()["error"]["message"] == "nothing at /operator/status"
+            assert refused.headers["content-type"] == unknown.headers["content-type"]
+    # Without an operator token set, nobody gets the view.
+    with TestClient(create_app(SAMPLE, clock=clock)) as client:
+        assert client.get("/operator/status", headers=OPERATOR_HEADERS).status_code == 404
 
 
 def test_broken_edit_keeps_last_good_content(tmp_path: Path, clock: FixedClock) -> None:
     content = tmp_path / "content"
     shutil.copytree(SAMPLE, content)
-    app = create_app(content, clock=clock)
+    app = create_app(content, clock=clock, operator_token=OPERATOR)
     with TestClient(app) as client:
         before = client.get("/en/rss.xml").content
         article = next((content / "articles").rglob("*.en.md"))
         article.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
         assert app.state.content.reload() is False
         assert client.get("/en/rss.xml").content == before
-        health = client.get("/healthz").json()
+        assert client.get("/healthz").json() == {"status": "ok"}
+        health = client.get("/operator/status", headers=OPERATOR_HEADERS).json()
         assert health["status"] == "degraded"
         rel = article.relative_to(content).as_posix()
         assert any(e.startswith(f"{rel}:") for e in health["errors"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from smcfeed._content.loader import load_content
-from smcfeed.catalogue import Catalogue, FeedKey
+from smcfeed.catalogue import EVERYTHING, Catalogue, FeedKey
 from smcfeed.exceptions import NotFound
 
 #: Well after every article of make_content.
@@ -82,8 +82,9 @@ def test_feed_per_topic(catalogue):
     assert paths(catalogue.items(FeedKey("es", "topics", "space"), NOW)) == [
         "articles/2023/mars-samples.es.md",
     ]
-    # A topic in topics.yaml with nothing in this language is a feed, and empty.
-    assert catalogue.items(FeedKey("en", "topics", "space"), NOW) == ()
+    # A topic in topics.yaml with nothing in this language is no feed (as unknown as any).
+    with pytest.raises(NotFound):
+        catalogue.items(FeedKey("en", "topics", "space"), NOW)
 
 
 def test_feed_per_type(catalogue):
@@ -96,7 +97,8 @@ def test_feed_per_type(catalogue):
     assert paths(catalogue.items(FeedKey("en", "types", "what-we-know"), NOW)) == [
         "articles/2025/screens-sleep.en.md",
     ]
-    assert catalogue.items(FeedKey("en", "types", "briefing"), NOW) == ()
+    with pytest.raises(NotFound):
+        catalogue.items(FeedKey("en", "types", "briefing"), NOW)
 
 
 def test_feed_per_expert(catalogue):
@@ -109,7 +111,8 @@ def test_feed_per_expert(catalogue):
     assert paths(catalogue.items(FeedKey("en", "experts", "ana-garcia"), NOW)) == [
         "articles/2024/heat-deaths.en.md",
     ]
-    assert catalogue.items(FeedKey("en", "experts", "lucia-perez"), NOW) == ()
+    with pytest.raises(NotFound):
+        catalogue.items(FeedKey("en", "experts", "lucia-perez"), NOW)
 
 
 def test_expert_quoted_twice_in_one_article_is_listed_once(make_content):
@@ -154,9 +157,12 @@ def test_feed_key_paths():
         (FeedKey("es", "topics", "climate"), True),
         (FeedKey("es", "topics", "weather"), False),
         (FeedKey("fr", "topics", "climate"), False),
-        (FeedKey("en", "types", "briefing"), True),
+        (FeedKey("en", "types", "briefing"), False),
+        (FeedKey("en", "types", "what-we-know"), True),
+        (FeedKey("es", "types", "what-we-know"), False),
         (FeedKey("en", "types", "podcast"), False),
-        (FeedKey("en", "experts", "lucia-perez"), True),
+        (FeedKey("en", "experts", "lucia-perez"), False),
+        (FeedKey("es", "experts", "lucia-perez"), True),
         (FeedKey("en", "experts", "nobody"), False),
         (FeedKey("en", "topics", ""), False),
         (FeedKey("en", "topics", "reaction"), False),
@@ -164,7 +170,7 @@ def test_feed_key_paths():
     ],
 )
 def test_exists(catalogue, key, exists):
-    assert catalogue.exists(key) is exists
+    assert catalogue.exists(key, NOW) is exists
     if not exists:
         with pytest.raises(NotFound):
             catalogue.items(key, NOW)
@@ -234,6 +240,23 @@ def test_embargo_hides_the_article_until_its_exact_instant(with_embargo):
         for key in keys:
             assert paths(catalogue.items(key, now))[0] == "articles/2030/embargoed.es.md"
         assert catalogue.article("es", "embargoed", now).published == EMBARGO
+
+
+def test_a_slice_with_only_embargoed_items_does_not_exist_until_the_lift(make_content):
+    content = make_content()
+    lift = datetime.fromisoformat("2030-01-01T10:00:00+01:00")
+    content.write(
+        "articles/2030/embargoed.en.md", embargoed(published=lift.isoformat(), topics="[space]")
+    )
+    catalogue = catalogue_of(content)
+    # Nothing public in English is about space or quotes lucia-perez, until the lift.
+    for key in (FeedKey("en", "experts", "lucia-perez"), FeedKey("en", "topics", "space")):
+        assert not catalogue.exists(key, lift - SECOND)
+        assert key not in catalogue.listed_feeds(lift - SECOND)
+        assert catalogue.exists(key, lift)
+        assert key in catalogue.listed_feeds(lift)
+        # Private feeds look past every embargo.
+        assert catalogue.exists(key, EVERYTHING)
 
 
 def test_embargo_is_an_instant_whatever_the_offset_of_now(with_embargo):

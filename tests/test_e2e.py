@@ -21,6 +21,8 @@ import pytest
 from ._support import ROOT, SAMPLE
 
 pytestmark = pytest.mark.e2e
+#: The operator token the served app is started with (its /operator/status needs it).
+OPERATOR = "e2e-operator-token"
 
 
 def _free_port() -> int:
@@ -58,6 +60,10 @@ class Server:
     def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         return _get(self.base + path, {k.replace("_", "-"): v for k, v in headers.items()})
 
+    def status(self) -> bytes:
+        """The operator's view of the content."""
+        return self.get("/operator/status", authorization=f"Bearer {OPERATOR}")[2]
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
@@ -69,7 +75,13 @@ def server(tmp_path: Path) -> Iterator[Server]:
     )
     shutil.copytree(SAMPLE, tmp_path / "content")
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SMCFEED_CACHE": str(tmp_path / "parsed.pickle")}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "SMCFEED_CACHE": str(tmp_path / "parsed.pickle"),
+        "SMCFEED_OPERATOR_TOKEN": OPERATOR,
+        "SMCFEED_TOKENS": str(tmp_path / "tokens.json"),
+    }
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         ["bash", "-c", f"exec {command}"],
@@ -131,14 +143,15 @@ def test_live_edits_embargo_and_broken_files(server: Server) -> None:
     folder.mkdir(exist_ok=True)
     (folder / "e2e-briefing.en.md").write_text(_article("Live edit arrives", release))
     # The new content is loaded (the counts change) but the item stays hidden until release.
-    assert _wait_for(lambda: b'"articles":35' in server.get("/healthz")[2].replace(b" ", b""))
+    assert _wait_for(lambda: b'"articles":35' in server.status().replace(b" ", b""))
     while datetime.now(UTC) < release - timedelta(milliseconds=300):
         assert b"Live edit arrives" not in server.get("/en/rss.xml")[2]
         time.sleep(0.2)
     assert _wait_for(lambda: b"Live edit arrives" in server.get("/en/rss.xml")[2], timeout=5)
     assert datetime.now(UTC) >= release
 
-    # A broken edit: the last good content keeps being served, /healthz names the file.
+    # A broken edit: the last good content keeps being served, the operator's view names
+    # the file (and public /healthz does not).
     (folder / "e2e-briefing.en.md").write_text("---\ntitle: [broken\n---\n")
     # The Procfile runs several workers, each reloading on its own: wait until all have.
     assert _wait_for(lambda: all(_degraded(server) for _ in range(8)))
@@ -148,7 +161,9 @@ def test_live_edits_embargo_and_broken_files(server: Server) -> None:
 
 
 def _degraded(server: Server) -> bool:
-    body = server.get("/healthz")[2]
+    body = server.status()
+    public = server.get("/healthz")[2]
+    assert public == b'{"status":"ok"}'
     return b'"degraded"' in body and b"e2e-briefing.en.md:3: YAML error" in body
 
 

@@ -2,8 +2,10 @@
 
 Aggregators poll the same feeds all day, so the output routes (feeds, OPML, index, article
 API) are answered by :class:`OutputResponder` straight from kept bytes and kept headers, with
-no per-request objects beyond the ASGI messages. ``/healthz``, ``/feed.xsl`` and the lifespan
-go through Starlette.
+no per-request objects beyond the ASGI messages. Journalists' private feeds
+(``/private/{token}/…``) go the same way once their token is admitted; a wrong token gets the
+404 of any unknown path. ``/healthz``, the operator's view, ``/feed.xsl`` and the lifespan go
+through Starlette.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -27,8 +28,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import urls
+from ._serve import health as _health
 from ._serve import http as _http
 from ._serve.state import ContentState
+from ._serve.tokens import TokenRegistry, ensure_outside
 from .clock import Clock, system_clock
 from .exceptions import BadRequest, NotFound, Redirect
 from .service import Request
@@ -36,7 +39,8 @@ from .service import Request
 log = logging.getLogger("smcfeed")
 
 #: Paths Starlette answers; everything else is an output path.
-_STARLETTE_PATHS = frozenset({"/healthz", "/feed.xsl"})
+_STARLETTE_PATHS = frozenset({urls.HEALTH_PATH, urls.OPERATOR_PATH, "/feed.xsl"})
+_PRIVATE_CACHE_CONTROL = (b"cache-control", b"private, no-store")
 
 
 class JSONResponse(Response):
@@ -58,10 +62,13 @@ def _error_headers(status: int, extra: dict[str, str] | None = None) -> list[tup
 class OutputResponder:
     """Answers GET, HEAD and OPTIONS on output paths from the current snapshot's cache."""
 
-    def __init__(self, state: ContentState, clock: Clock, max_age: int) -> None:
+    def __init__(
+        self, state: ContentState, clock: Clock, max_age: int, tokens: TokenRegistry
+    ) -> None:
         self.state = state
         self.clock = clock
         self.max_age = max_age
+        self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -85,33 +92,53 @@ class OutputResponder:
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
         now = self.clock()
+        path = scope["path"]
+        token, rest = urls.split_private(path)
+        if token is not None and not self.tokens.admits(token):
+            # Exactly what any unknown path gets: the same body, headers and work.
+            return await self.error(send, 404, urls.not_found(path))
         try:
-            request = Request(_route(scope["path"], scope["query_string"]))
+            request = Request(_route(rest, scope["query_string"]), audience=token)
             cached = snapshot.cache.get(request, now)
-        except NotFound as e:
-            return await self.error(send, 404, str(e))
+        except NotFound:
+            # One message for every 404, naming the path only: a topic with nothing public
+            # yet answers exactly as an unknown one.
+            return await self.error(send, 404, urls.not_found(path))
         except BadRequest as e:
             return await self.error(send, 400, str(e))
         except Redirect as e:
-            return await self.redirect(send, e.location)
+            return await self.redirect(send, e.location, token)
         coding = _http.choose_coding(accept) if accept else "identity"
         headers = cached.headers.get(coding) or _http.headers_for(
-            cached, coding, snapshot.link_header(request)
+            cached, coding, snapshot.link_header(request), private=token is not None
         )
-        freshness = (b"cache-control", _cache_control(_http.max_age(cached, now, self.max_age)))
+        if token is not None:
+            freshness = _PRIVATE_CACHE_CONTROL
+        else:
+            grid = snapshot.catalogue.site.embargo_grid_minutes
+            freshness = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
         if _http.not_modified(cached, if_none_match, if_modified_since):
             kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
             return await _send(send, 304, [*kept, freshness])
         body = b"" if method == "HEAD" else cached.body(coding)
         await _send(send, 200, [*headers, freshness], body)
 
-    async def redirect(self, send: Send, location: str) -> None:
-        """301 to an output's canonical path (e.g. ``?page=2`` to ``…/page/2/rss.xml``)."""
-        headers = {
-            "location": location,
-            "cache-control": f"public, max-age={self.max_age}",
-            **_http.CORS,
-        }
+    async def redirect(self, send: Send, location: str, token: str | None) -> None:
+        """301 to an output's canonical path (e.g. ``?page=2`` to ``…/page/2/rss.xml``),
+        staying in the private feeds of ``token`` when there."""
+        headers: dict[str, str]
+        if token is None:
+            headers = {
+                "location": location,
+                "cache-control": f"public, max-age={self.max_age}",
+                **_http.CORS,
+            }
+        else:
+            headers = {
+                "location": f"{urls.PRIVATE_PREFIX}{token}{location}",
+                "cache-control": "private, no-store",
+                "x-robots-tag": "noindex",
+            }
         await _send(send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
 
     async def error(
@@ -159,20 +186,33 @@ def create_app(
     max_age: int = 300,
     base_url: str | None = None,
     cache_file: Path | None = None,
+    tokens_file: Path | None = None,
+    operator_token: str | None = None,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
     ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's;
-    ``cache_file`` keeps parsed files across restarts.
+    ``cache_file`` keeps parsed files across restarts; ``tokens_file`` holds the journalists'
+    hashed tokens (None: no private feeds); ``operator_token`` opens the operator's view.
     """
+    if tokens_file is not None:
+        ensure_outside(Path(tokens_file), Path(content))
     state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
+    tokens = TokenRegistry(Path(tokens_file) if tokens_file is not None else None)
 
     async def healthz(request: HttpRequest) -> Response:
-        return JSONResponse(
-            _health(state, clock()), 200 if state.snapshot else 503, {"cache-control": "no-store"}
-        )
+        status, body = _health.liveness(state)
+        return Response(body, status, {"cache-control": "no-store"}, "application/json")
+
+    async def operator(request: HttpRequest) -> Response:
+        if not _health.operator_allowed(operator_token, request.headers.get("authorization")):
+            # To anyone without the token, this path is as unknown as any other.
+            body = _http.error_body(404, urls.not_found(request.url.path))
+            return Response(body, 404, dict(_http.CORS), "application/json")
+        view = _health.operator_view(state, clock(), watching=watch)
+        return JSONResponse(view, 200, {"cache-control": "no-store"})
 
     async def stylesheet(request: HttpRequest) -> Response:
         headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
@@ -195,38 +235,14 @@ def create_app(
 
     starlette = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route(urls.HEALTH_PATH, healthz, methods=["GET", "HEAD"]),
+            Route(urls.OPERATOR_PATH, operator, methods=["GET", "HEAD"]),
             Route("/feed.xsl", stylesheet, methods=["GET", "HEAD"]),
         ],
         exception_handlers={405: starlette_error, 404: starlette_error},
         lifespan=lifespan,
     )
-    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age), state)
-
-
-def _health(state: ContentState, now: datetime) -> dict[str, Any]:
-    snapshot = state.snapshot
-    status = "error" if snapshot is None else ("degraded" if state.errors else "ok")
-    body: dict[str, Any] = {
-        "status": status,
-        "content": str(state.root),
-        "last_load": state.last_load,
-        "last_good_load": state.last_good_load,
-        "errors": [str(e) for e in state.errors],
-    }
-    if snapshot is not None:
-        catalogue = snapshot.catalogue
-        body["serving"] = {
-            "loaded_at": snapshot.loaded_at,
-            "articles": len(catalogue),
-            "published": catalogue.published(now),
-            "languages": catalogue.site.languages,
-            "topics": len(catalogue.topics),
-            "experts": len(catalogue.experts),
-            "cached_responses": len(snapshot.cache),
-            "next_scheduled_change": snapshot.cache.next_expiry(),
-        }
-    return body
+    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state)
 
 
 async def _watch(state: ContentState) -> None:

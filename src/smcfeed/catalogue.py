@@ -6,7 +6,7 @@ import threading
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from ._content.parse import render_content
@@ -14,6 +14,8 @@ from .exceptions import NotFound
 from .models import Article, ArticleContent, Expert, Localized, Site
 
 T = TypeVar("T")
+#: A ``now`` past every embargo: what private feeds see (embargoed items included).
+EVERYTHING = datetime.max.replace(tzinfo=UTC)
 #: The ways content is sliced into feeds; ``all`` is a language's main feed.
 FeedKind = Literal["all", "topics", "types", "experts"]
 FEED_KINDS: tuple[FeedKind, ...] = ("all", "topics", "types", "experts")
@@ -70,6 +72,10 @@ class _Timeline:
         """Articles published at or before ``now`` (an embargo lifts at its exact instant)."""
         start = bisect_left(self._negated, -now.timestamp())
         return self.articles[start:]
+
+    def any_visible(self, now: datetime) -> bool:
+        """Whether at least one article is published at or before ``now``."""
+        return bool(self._negated) and self._negated[-1] >= -now.timestamp()
 
     def next_release(self, now: datetime) -> datetime | None:
         """The next instant after ``now`` at which an embargoed article appears."""
@@ -232,18 +238,21 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.articles)
 
-    def exists(self, key: FeedKey) -> bool:
-        """Whether ``key`` names a feed: a known language and a known topic, type or expert."""
+    def exists(self, key: FeedKey, now: datetime) -> bool:
+        """Whether ``key`` names a feed with something to show at ``now``.
+
+        The one rule every route (feeds, pages, widgets, cards) asks: a language's main feed
+        exists for every site language; a topic, type or expert feed only once it holds an
+        article published by ``now``. Before that it is exactly as unknown as a name never
+        declared, so guessing a name confirms nothing about an embargoed item. Private feeds
+        ask with a ``now`` past every embargo (:data:`EVERYTHING`).
+        """
         if key.lang not in self.site.languages:
             return False
         if key.kind == "all":
             return key.value == ""
-        slices: dict[str, Mapping[str, object]] = {
-            "topics": self.topics,
-            "types": self.site.types,
-            "experts": self.experts,
-        }
-        return key.value in slices[key.kind]
+        timeline = self._timelines.get(key)
+        return timeline is not None and timeline.any_visible(now)
 
     def feed_keys(self) -> list[FeedKey]:
         """Every feed that has at least one article (embargoed ones included), in a stable order."""
@@ -252,14 +261,14 @@ class Catalogue:
     def listed_feeds(self, now: datetime) -> list[FeedKey]:
         """Feeds worth listing: each language's main feed, and every slice with a visible item."""
         keys = [FeedKey(lang) for lang in self.site.languages]
-        keys += [key for key in self.feed_keys() if key.kind != "all" and self.items(key, now)]
+        keys += [key for key in self.feed_keys() if key.kind != "all" and self.exists(key, now)]
         order = {lang: i for i, lang in enumerate(self.site.languages)}
         kinds = {"all": 0, "topics": 1, "types": 2, "experts": 3}
         return sorted(keys, key=lambda k: (order[k.lang], kinds[k.kind], k.value))
 
     def items(self, key: FeedKey, now: datetime) -> Sequence[Article]:
         """The feed's visible articles at ``now``, newest first. Raises NotFound for no feed."""
-        if not self.exists(key):
+        if not self.exists(key, now):
             raise NotFound(f"no feed {key.path}")
         return self._timelines.get(key, self._empty).visible(now)
 

@@ -162,6 +162,9 @@ class Site(_Frozen):
     age_label_after_days: int = Field(default=365, ge=1)
     #: WebSub hubs to announce (may be empty).
     websub_hubs: list[AbsoluteUrl] = []
+    #: Every public response expires on this clock grid (minutes, dividing an hour), and
+    #: embargoes must lift on it, so Cache-Control depends on no embargoed item.
+    embargo_grid_minutes: int = Field(default=5, ge=1, le=60)
 
     # Field validators (not one model validator) so that each error names its own field and
     # line; ``languages`` is declared before the fields they check, so it is in ``info.data``.
@@ -171,6 +174,16 @@ class Site(_Frozen):
         languages = info.data.get("languages")
         if languages is not None and value not in languages:
             raise ValueError(f"'{value}' is not in languages ({', '.join(languages)})")
+        return value
+
+    @field_validator("embargo_grid_minutes")
+    @classmethod
+    def _grid_divides_an_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError(
+                f"{value} does not divide an hour: use one of 1, 2, 3, 4, 5, 6, 10, 12, 15, "
+                "20, 30, 60"
+            )
         return value
 
     @field_validator("title", "description")

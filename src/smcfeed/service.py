@@ -15,7 +15,7 @@ from ._render import json as _json
 from ._render import opml as _opml
 from ._render import xml as _xml
 from ._render.view import EPOCH, ItemRenderer
-from .catalogue import Catalogue, FeedKey
+from .catalogue import EVERYTHING, Catalogue, FeedKey
 from .exceptions import NotFound
 
 
@@ -59,11 +59,14 @@ class Smcfeed:
         self.site = catalogue.site
         self._items = ItemRenderer(catalogue)
 
-    def feed(self, key: FeedKey, fmt: str, page: int, now: datetime) -> Output:
-        """One page of one feed in ``rss``, ``atom`` or ``json``."""
-        if not self.catalogue.exists(key):
+    def feed(
+        self, key: FeedKey, fmt: str, page: int, now: datetime, audience: str | None = None
+    ) -> Output:
+        """One page of one feed in ``rss``, ``atom`` or ``json``; with ``audience`` (a
+        journalist's token), the private feed with embargoed items marked."""
+        if not self.catalogue.exists(key, now if audience is None else EVERYTHING):
             raise NotFound(f"no feed {urls.feed_folder(key)}")
-        view = self._items.page(key, page, now)
+        view = self._items.page(key, page, now, audience)
         render = {
             "rss": _xml.render_rss,
             "atom": _xml.render_atom,
@@ -71,9 +74,9 @@ class Smcfeed:
         }[fmt]
         return Output(render(view), urls.BY_NAME[fmt].media_type, view.changed, view.expires)
 
-    def article(self, lang: str, slug: str, now: datetime) -> Output:
-        article = self.catalogue.article(lang, slug, now)
-        item = self._items.item(article, now)
+    def article(self, lang: str, slug: str, now: datetime, audience: str | None = None) -> Output:
+        article = self.catalogue.article(lang, slug, now if audience is None else EVERYTHING)
+        item = self._items.item(article, now, audience)
         last, upcoming = self._items.changes(article, now)
         return Output(_json.render_article(self.site, item), urls.JSON_TYPE, last, upcoming)
 
@@ -94,7 +97,18 @@ class Smcfeed:
         return Output(_index.render_index(self.catalogue, keys), urls.HTML_TYPE, changed, upcoming)
 
     def render(self, request: Request, now: datetime) -> Output:
-        """The output ``request`` asks for, as of ``now``. Raises NotFound."""
+        """The output ``request`` asks for, as of ``now``. Raises NotFound.
+
+        A journalist's private feeds (``request.audience``) hold feeds and articles only:
+        never the index, OPML, widgets, cards or oEmbed.
+        """
+        if request.audience is not None:
+            match request.route:
+                case urls.Feed(key=key, fmt=fmt, page=page):
+                    return self.feed(key, fmt, page, now, request.audience)
+                case urls.Article(lang=lang, slug=slug, fmt="json"):
+                    return self.article(lang, slug, now, request.audience)
+            raise NotFound(f"nothing at {urls.path(request.route)}")
         match request.route:
             case urls.Index():
                 return self.index(now)

@@ -34,6 +34,10 @@ class Settings:
     watch: bool = True
     #: Write an access log line per request.
     access_log: bool = True
+    #: The journalists' hashed private-feed tokens (outside the content folder).
+    tokens_file: Path | None = None
+    #: Opens the operator's view (``/operator/status``); None: nobody gets it.
+    operator_token: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -46,6 +50,8 @@ class Settings:
             cache_file=cache_file(content, environ.get("SMCFEED_CACHE")),
             watch=environ.get("SMCFEED_WATCH", "1") == "1",
             access_log=environ.get("SMCFEED_ACCESS_LOG", "1") == "1",
+            tokens_file=tokens_file(environ.get("SMCFEED_TOKENS")),
+            operator_token=environ.get("SMCFEED_OPERATOR_TOKEN") or None,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -59,7 +65,20 @@ class Settings:
         }
         if self.base_url:
             env["SMCFEED_BASE_URL"] = self.base_url
+        if self.tokens_file is not None:
+            env["SMCFEED_TOKENS"] = str(self.tokens_file.resolve())
+        if self.operator_token:
+            env["SMCFEED_OPERATOR_TOKEN"] = self.operator_token
         return env
+
+
+def tokens_file(setting: str | None) -> Path:
+    """The journalists' tokens file: the given path, or ``~/.config/smcfeed/tokens.json``
+    (never inside the content folder, which editors publish)."""
+    if setting:
+        return Path(setting)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "smcfeed" / "tokens.json"
 
 
 def cache_file(content: Path, setting: str | None) -> Path | None:

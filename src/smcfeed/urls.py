@@ -137,8 +137,10 @@ Route = Index | Opml | Feed | Article | Widget | QuoteCard | OEmbed | OpenApi | 
 
 #: Fixed files and their media types.
 ASSETS = {"feed.xsl": XSL_TYPE, "embed.js": JS_TYPE}
-#: Paths answered by the operator's side, not by the output service.
+#: Paths answered by the operator's side, not by the output service: public liveness, and
+#: the operator's view of the content (answered only with the operator token).
 HEALTH_PATH = "/healthz"
+OPERATOR_PATH = "/operator/status"
 #: Prefix of journalists' private feeds: ``/private/{token}/…``.
 PRIVATE_PREFIX = "/private/"
 
@@ -285,7 +287,7 @@ def parse(request_path: str, query: str = "") -> Route:
         key = FeedKey(match["lang"], _kind(match["kind"]), match["value"] or "")
         page = int(match["page"]) if match["page"] else 1
         if match["page"] and page == 1:
-            raise NotFound(f"nothing at {request_path}")
+            raise NotFound(not_found(request_path))
         route = Feed(key, BY_FILE[match["file"]].name, page)
         if "page" in params:
             wanted = parse_page(params["page"])
@@ -305,7 +307,14 @@ def parse(request_path: str, query: str = "") -> Route:
     match = _OPML_RE.match(request_path)
     if match:
         return Opml(match["fmt"])
-    raise NotFound(f"nothing at {_shown(request_path)}")
+    raise NotFound(not_found(request_path))
+
+
+def not_found(request_path: str) -> str:
+    """The one 404 message of an output path. It names the path and nothing else, so a feed
+    with nothing public yet, an unknown one and a private path with a wrong token answer
+    alike."""
+    return f"nothing at {_shown(request_path)}"
 
 
 def split_private(request_path: str) -> tuple[str | None, str]:

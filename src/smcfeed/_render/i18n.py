@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "age.year.one": "This article is 1 year old",
@@ -23,6 +25,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "topics": "Topics",
         "types": "Types",
         "experts": "Experts",
+        "embargo": "EMBARGOED until {day} {month} {year} {time} {zone}",
     },
     "es": {
         "age.year.one": "Este artículo tiene 1 año",
@@ -44,6 +47,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "topics": "Temas",
         "types": "Tipos",
         "experts": "Expertos",
+        "embargo": "EMBARGADO hasta el {day} {month} {year}, {time} {zone}",
     },
 }
 
@@ -59,6 +63,26 @@ def text(lang: str, key: str, **values: object) -> str:
     """The text ``key`` in ``lang`` (English when we have no translation), filled in."""
     template = _TEXTS.get(lang, _TEXTS["en"]).get(key) or _TEXTS["en"][key]
     return template.format(**values) if values else template
+
+
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+}
+
+
+def embargo_notice(lang: str, until: datetime) -> str:
+    """ "EMBARGOED until 15 Sep 2026 17:00 CEST" in ``lang``; ``until`` in the site's zone."""
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    return text(
+        lang,
+        "embargo",
+        day=until.day,
+        month=months[until.month - 1],
+        year=until.year,
+        time=until.strftime("%H:%M"),
+        zone=until.tzname() or until.strftime("UTC%z"),
+    )
 
 
 def language_name(code: str, lang: str) -> str:

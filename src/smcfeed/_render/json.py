@@ -56,7 +56,7 @@ def smc_extension(site: Site, item: Item) -> dict[str, Any]:
     """Everything a newsroom needs to lay an item out itself."""
     article, lang = item.article, item.lang
     study = article.study
-    return {
+    out: dict[str, Any] = {
         "type": {"slug": article.type, "label": item.type_label},
         "topics": [{"slug": slug, "label": label} for slug, label in item.topics],
         "age": (
@@ -99,6 +99,10 @@ def smc_extension(site: Site, item: Item) -> dict[str, Any]:
         "url": item.page_url,
         "api_url": item.api_url,
     }
+    if item.embargoed_until is not None:
+        # Only in journalists' private feeds: public outputs never mention an embargo.
+        out["embargoed_until"] = _iso(item.embargoed_until)
+    return out
 
 
 def _item(site: Site, item: Item) -> dict[str, Any]:
@@ -106,7 +110,7 @@ def _item(site: Site, item: Item) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": item.id,
         "url": item.url,
-        "title": article.title,
+        "title": item.title,
         "content_html": item.content_html,
         "summary": article.summary,
         "date_published": _iso(article.published),
@@ -135,8 +139,8 @@ def render_json_feed(page: FeedPage) -> bytes:
     }
     if page.page < page.last_page:
         feed["next_url"] = page.url("json", page.page + 1)
-    if site.websub_hubs:
-        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.websub_hubs]
+    if page.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in page.hubs]
     feed["items"] = [_item(site, item) for item in page.items]
     return orjson.dumps(feed, option=orjson.OPT_INDENT_2)
 

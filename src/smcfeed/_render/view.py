@@ -15,7 +15,7 @@ from html import escape
 
 from .. import urls
 from ..ages import Age, age_of, label_since, next_turnover
-from ..catalogue import Catalogue, FeedKey
+from ..catalogue import EVERYTHING, Catalogue, FeedKey
 from ..exceptions import NotFound
 from ..models import Article, ArticleContent, Expert, Image, Reaction, Segment, Site
 from . import i18n as _i18n
@@ -25,19 +25,26 @@ from . import markdown as _markdown
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
-def article_url(site: Site, article: Article) -> str:
-    """The article's JSON on this service (its item id is derived from this URL)."""
-    return urls.url(site.root, urls.Article(article.lang, article.slug, "json"))
+def route_url(site: Site, route: urls.Route, audience: str | None = None) -> str:
+    """``route``'s absolute URL: public, or in the private feeds of ``audience`` (a token)."""
+    if audience is None:
+        return urls.url(site.root, route)
+    return site.root + urls.private_path(audience, route)
 
 
-def page_url(site: Site, article: Article) -> str:
+def article_url(site: Site, article: Article, audience: str | None = None) -> str:
+    """The article's JSON on this service (its item id is derived from the public URL)."""
+    return route_url(site, urls.Article(article.lang, article.slug, "json"), audience)
+
+
+def page_url(site: Site, article: Article, audience: str | None = None) -> str:
     """The article's HTML page on this service."""
-    return urls.url(site.root, urls.Article(article.lang, article.slug, "html"))
+    return route_url(site, urls.Article(article.lang, article.slug, "html"), audience)
 
 
-def permalink(site: Site, article: Article) -> str:
+def permalink(site: Site, article: Article, audience: str | None = None) -> str:
     """Where a reader should go: the centre's page when given, else our HTML page."""
-    return article.source_url or page_url(site, article)
+    return article.source_url or page_url(site, article, audience)
 
 
 def credit_line(site: Site, lang: str, via: str | None = None) -> str:
@@ -52,8 +59,8 @@ def item_id(site: Site, article: Article) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, article_url(site, article)).urn
 
 
-def feed_url(site: Site, key: FeedKey, fmt: str, page: int = 1) -> str:
-    return urls.url(site.root, urls.Feed(key, fmt, page))
+def feed_url(site: Site, key: FeedKey, fmt: str, page: int = 1, audience: str | None = None) -> str:
+    return route_url(site, urls.Feed(key, fmt, page), audience)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,10 @@ class Item:
 
     article: Article
     id: str
+    #: The headline as shown: with the embargo notice while embargoed (private feeds only).
+    title: str
+    #: When the item's embargo lifts, while it is embargoed (private feeds only).
+    embargoed_until: datetime | None
     #: The permalink: ``source_url`` when given, else ``page_url``.
     url: str
     api_url: str
@@ -174,13 +185,22 @@ class FeedPage:
     changed: datetime
     #: Next instant at which this page's output will change, if any.
     expires: datetime | None
+    #: The token of a journalist's private feed (None: the public feed). Its links stay
+    #: private, and it announces no WebSub hub.
+    audience: str | None = None
 
     @property
     def lang(self) -> str:
         return self.key.lang
 
+    @property
+    def hubs(self) -> list[str]:
+        """WebSub hubs to announce: none in private feeds."""
+        return [] if self.audience else list(self.site.websub_hubs)
+
     def url(self, fmt: str, page: int | None = None) -> str:
-        return feed_url(self.site, self.key, fmt, self.page if page is None else page)
+        page = self.page if page is None else page
+        return feed_url(self.site, self.key, fmt, page, self.audience)
 
     @property
     def home_url(self) -> str:
@@ -206,21 +226,30 @@ class ItemRenderer:
         self.catalogue = catalogue
         self.site = catalogue.site
 
-    def item(self, article: Article, now: datetime) -> Item:
+    def item(self, article: Article, now: datetime, audience: str | None = None) -> Item:
+        """One item as of ``now``; for ``audience`` (a private feed's token), embargoed
+        translations are linked too and an embargoed item is marked as such."""
         site, lang = self.site, article.lang
+        seen = now if audience is None else EVERYTHING
         age = age_of(article.published, now, site.zone, site.age_label_after_days, lang)
         translations = tuple(
             Link(
                 lang=other.lang,
-                url=permalink(site, other),
+                url=permalink(site, other, audience),
                 title=other.title,
-                api_url=article_url(site, other),
-                page_url=page_url(site, other),
+                api_url=article_url(site, other, audience),
+                page_url=page_url(site, other, audience),
                 name=_i18n.language_name(other.lang, lang),
             )
-            for other in self.catalogue.translations(article, now)
+            for other in self.catalogue.translations(article, seen)
         )
+        embargoed_until = article.published if article.published > now else None
+        title = article.title
         parts = []
+        if embargoed_until is not None:
+            notice = _i18n.embargo_notice(lang, embargoed_until.astimezone(site.zone))
+            title = f"{notice}: {title}"
+            parts.append(f"<p><strong>{escape(notice)}</strong></p>")
         if age is not None:
             parts.append(f"<p><strong>{escape(age.text)}</strong></p>")
         parts.append(self.catalogue.memo.get(article, "body", lambda: self._render_body(article)))
@@ -231,12 +260,14 @@ class ItemRenderer:
                 f"{escape(link.title)}</a></p>"
             )
         content = self.catalogue.content(article)
-        page = page_url(site, article)
+        page = page_url(site, article, audience)
         return Item(
             article=article,
             id=item_id(site, article),
+            title=title,
+            embargoed_until=embargoed_until,
             url=article.source_url or page,
-            api_url=article_url(site, article),
+            api_url=article_url(site, article, audience),
             page_url=page,
             topics=tuple((t, self.catalogue.topics[t][lang]) for t in article.topics),
             type_label=site.types[article.type][lang],
@@ -252,28 +283,34 @@ class ItemRenderer:
         return _body_html(self.site, article, self.catalogue.content(article))
 
     def changes(self, article: Article, now: datetime) -> tuple[datetime, datetime | None]:
-        """When the item's output last changed at or before ``now``, and will next change."""
+        """When the item's output last changed at or before ``now``, and will next change
+        (its own embargo lifting, in a private feed, is one such change)."""
         site = self.site
         zone, days = site.zone, site.age_label_after_days
-        last = [article.modified]
+        # An embargoed item (private feeds) is new as of now, whatever its own dates say.
+        last = [article.modified if article.published <= now else now]
         since = label_since(article.published, now, zone, days)
         if since is not None:
             last.append(since)
         last += [t.published for t in self.catalogue.translations(article, now)]
         upcoming = [next_turnover(article.published, now, zone, days)]
         upcoming += self.catalogue.translation_releases(article, now)
+        if article.published > now:
+            upcoming.append(article.published)
         return max(last), min(upcoming)
 
-    def page(self, key: FeedKey, page: int, now: datetime) -> FeedPage:
+    def page(self, key: FeedKey, page: int, now: datetime, audience: str | None = None) -> FeedPage:
+        """One page of a feed as of ``now``: the public feed, or with ``audience`` (a
+        journalist's token) the private one, embargoed items included and marked."""
         catalogue, site = self.catalogue, self.site
-        articles = catalogue.items(key, now)
+        articles = catalogue.items(key, now if audience is None else EVERYTHING)
         size = site.feed_size
         last_page = max(1, math.ceil(len(articles) / size))
         if page > last_page:
             raise NotFound(f"{key.path} has {last_page} page(s), not {page}")
         chosen = articles[(page - 1) * size : page * size]
-        items = tuple(self.item(a, now) for a in chosen)
-        changed = [articles[0].published] if articles else [EPOCH]
+        items = tuple(self.item(a, now, audience) for a in chosen)
+        changed = [min(articles[0].published, now)] if articles else [EPOCH]
         expires = [catalogue.next_release(now, key)]
         for article in chosen:
             last, upcoming = self.changes(article, now)
@@ -291,6 +328,7 @@ class ItemRenderer:
             updated=max((a.modified for a in chosen), default=EPOCH),
             changed=max(changed),
             expires=min((t for t in expires if t is not None), default=None),
+            audience=audience,
         )
 
 

@@ -55,7 +55,7 @@ class SmcFeedExtension(BaseExtension):  # type: ignore[misc]
         assert page is not None
         self._stylesheet(rss)
         channel = rss[0]
-        for rel, href in _paging_links(page, "rss") + [("hub", h) for h in page.site.websub_hubs]:
+        for rel, href in _paging_links(page, "rss") + [("hub", h) for h in page.hubs]:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", rel=rel, href=href)
         etree.SubElement(channel, f"{{{CC_NS}}}license").text = page.site.license.url
         return rss
@@ -168,7 +168,7 @@ def _entry(fe: FeedEntry, page: FeedPage, item: Item, fmt: str) -> None:
     site, article = page.site, item.article
     fe.id(item.id)
     fe.guid(item.id, permalink=False)
-    fe.title(article.title)
+    fe.title(item.title)
     fe.published(article.published)
     fe.updated(article.modified)
     fe.link(href=item.url, rel="alternate", type="text/html", hreflang=item.lang)
@@ -203,6 +203,6 @@ def render_atom(page: FeedPage) -> bytes:
     fg = _generator(page, "atom")
     for rel, href in _paging_links(page, "atom"):
         fg.link(href=href, rel=rel, type=_TYPES["atom"])
-    for hub in page.site.websub_hubs:
+    for hub in page.hubs:
         fg.link(href=hub, rel="hub")
     return bytes(fg.atom_str(pretty=True))

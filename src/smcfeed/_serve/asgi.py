@@ -18,6 +18,8 @@ app: ASGIApp = create_app(
     base_url=settings.base_url,
     max_age=settings.max_age,
     cache_file=settings.cache_file,
+    tokens_file=settings.tokens_file,
+    operator_token=settings.operator_token,
 )
 
 if settings.access_log:

@@ -3,13 +3,13 @@ headers and the one shape of error bodies."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 import orjson
 
+from .._content.grid import seconds_to_line
 from .responses import ENCODINGS, CachedResponse
 
 #: Methods the output routes answer.
@@ -84,15 +84,22 @@ def not_modified(
     return False
 
 
-def max_age(cached: CachedResponse, now: datetime, default: int) -> int:
-    """Seconds a cache may keep this response: never past its next scheduled change."""
-    if cached.expires is None:
-        return default
-    return max(0, min(default, math.floor((cached.expires - now).total_seconds())))
+def max_age(now: datetime, longest: int, grid_minutes: int) -> int:
+    """Seconds a cache may keep a public response: up to the next line of the embargo grid,
+    at most ``longest``. It depends on the clock alone, never on what the response holds, so
+    it tells nobody which outputs an embargo will change; and as embargoes and age labels
+    change on grid lines only, no cache keeps a response past its next change."""
+    return max(0, min(longest, seconds_to_line(now, grid_minutes)))
 
 
-def headers_for(cached: CachedResponse, coding: str, link: str | None) -> list[tuple[bytes, bytes]]:
-    """The response headers of ``cached`` in ``coding``, except Cache-Control; kept."""
+def headers_for(
+    cached: CachedResponse, coding: str, link: str | None, private: bool = False
+) -> list[tuple[bytes, bytes]]:
+    """The response headers of ``cached`` in ``coding``, except Cache-Control; kept.
+
+    A private response (a journalist's feed) carries no CORS headers and asks search engines
+    not to index it.
+    """
     found = cached.headers.get(coding)
     if found is None:
         media = cached.media_type
@@ -103,7 +110,7 @@ def headers_for(cached: CachedResponse, coding: str, link: str | None) -> list[t
             "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT) else media,
             "content-length": str(len(cached.body(coding))),
             "x-content-type-options": "nosniff",
-            **CORS,
+            **({"x-robots-tag": "noindex"} if private else CORS),
         }
         if coding != "identity":
             pairs["content-encoding"] = coding
