@@ -70,11 +70,14 @@ def test_if_modified_since(since: str, expected: bool) -> None:
     assert http.not_modified(_cached(), None, since) is expected
 
 
-def test_max_age_never_reaches_past_the_next_change() -> None:
-    assert http.max_age(_cached(), T0, 300) == 300
-    soon = _cached(expires=T0 + timedelta(seconds=42))
-    assert http.max_age(soon, T0, 300) == 42
-    assert http.max_age(soon, T0 + timedelta(seconds=100), 300) == 0
+def test_max_age_runs_to_the_next_grid_line_whatever_the_response() -> None:
+    # T0 is on every grid line: a full step (or --max-age, if shorter).
+    assert http.max_age(T0, 300, 5) == 300
+    assert http.max_age(T0, 120, 5) == 120
+    assert http.max_age(T0, 10**9, 15) == 900
+    assert http.max_age(T0 + timedelta(seconds=258), 300, 5) == 42
+    assert http.max_age(T0 + timedelta(seconds=299, microseconds=500_000), 300, 5) == 0
+    assert http.max_age(T0 - timedelta(seconds=1), 10**9, 60) == 1
 
 
 def test_headers_carry_validators_type_and_coding() -> None:
