@@ -1,4 +1,5 @@
-"""The command line: ``smcfeed check`` and ``smcfeed serve``; user errors are one line."""
+"""The command line: ``smcfeed check``, ``serve``, ``tokens`` and ``status``; user errors are
+one line."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._content.grid import off_grid_embargoes
 from ._content.loader import load_content
-from .settings import MAX_AGE, Settings, cache_file
+from ._serve import tokens as _tokens
+from .clock import system_clock
+from .settings import MAX_AGE, Settings, cache_file, tokens_file
 
 
 def _check(args: argparse.Namespace) -> int:
     result = load_content(args.dir)
-    for error in result.errors:
+    errors = list(result.errors)
+    if result.catalogue is not None:
+        errors += off_grid_embargoes(result.catalogue, system_clock(), Path(args.dir))
+    for error in errors:
         print(error, file=sys.stdout)
     for warning in result.warnings:
         print(warning.with_prefix("warning: "), file=sys.stdout)
-    if result.errors or result.catalogue is None:
-        count = len(result.errors)
+    if errors or result.catalogue is None:
+        count = len(errors)
         print(f"{count} error{'s' if count != 1 else ''} in {args.dir}", file=sys.stderr)
         return 1
     catalogue = result.catalogue
@@ -40,6 +47,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not content.is_dir():
         print(f"smcfeed: {content}: no such content folder", file=sys.stderr)
         return 1
+    tokens = tokens_file(args.tokens)
+    try:
+        _tokens.ensure_outside(tokens, content)
+    except _tokens.TokenFileError as e:
+        return _fail(str(e))
     settings = Settings(
         content=content,
         base_url=args.base_url,
@@ -47,6 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
         cache_file=cache_file(content, args.cache),
         watch=not args.no_watch,
         access_log=not args.no_access_log,
+        tokens_file=tokens,
+        operator_token=os.environ.get("SMCFEED_OPERATOR_TOKEN") or None,
     )
     # Servers import the app by name in each worker: the settings travel as variables.
     os.environ.update(settings.to_env())
@@ -84,6 +98,62 @@ def _serve(args: argparse.Namespace) -> int:
         workers_kill_timeout=10,
     ).serve()
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"smcfeed: {message}", file=sys.stderr)
+    return 1
+
+
+def _tokens_command(args: argparse.Namespace) -> int:
+    """``smcfeed tokens add|list|revoke``: journalists' private-feed tokens."""
+    path = tokens_file(args.tokens)
+    try:
+        if args.content:
+            _tokens.ensure_outside(path, Path(args.content))
+        if args.action == "list":
+            for r in _tokens.read(path):
+                print(f"{r.name}\t{r.created}\t{r.short_id}")
+            return 0
+        if not args.name:
+            return _fail(f"tokens {args.action} needs the journalist's NAME")
+        if args.action == "add":
+            token = _tokens.add(path, args.name, system_clock())
+            print(token)
+            print(
+                f"token for '{args.name.strip()}' stored hashed in {path}; it is shown only "
+                f"now. Their feeds: <base_url>/private/{token}/<lang>/rss.xml (atom.xml, "
+                "feed.json; topics/…, types/…, experts/… as in the public feeds)",
+                file=sys.stderr,
+            )
+            return 0
+        gone = _tokens.revoke(path, args.name)
+        print(f"revoked the token of '{gone.name}' ({gone.short_id})", file=sys.stderr)
+        return 0
+    except _tokens.TokenFileError as e:
+        return _fail(str(e))
+
+
+def _status(args: argparse.Namespace) -> int:
+    """``smcfeed status``: the operator's view, asked of a running server."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    token = os.environ.get("SMCFEED_OPERATOR_TOKEN")
+    if not token:
+        return _fail("set SMCFEED_OPERATOR_TOKEN to the token the server was started with")
+    url = args.url.rstrip("/") + "/operator/status"
+    request = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return _fail(f"{url}: {e.code} (is SMCFEED_OPERATOR_TOKEN the server's?)")
+    except (OSError, ValueError) as e:
+        return _fail(f"{url}: {e}")
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    return 0 if body.get("status") == "ok" else 1
 
 
 #: uvicorn's own messages plus ours: the app log and access lines on stderr, as a PaaS expects.
@@ -143,7 +213,35 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
     serve.add_argument("--no-access-log", action="store_true")
+    serve.add_argument(
+        "--tokens",
+        default=os.environ.get("SMCFEED_TOKENS"),
+        help="journalists' hashed tokens (default: ~/.config/smcfeed/tokens.json)",
+    )
     serve.set_defaults(run=_serve)
+    tokens = commands.add_parser(
+        "tokens", help="register, list or revoke journalists' private-feed tokens"
+    )
+    tokens.add_argument("action", choices=("add", "list", "revoke"))
+    tokens.add_argument("name", nargs="?", help="the journalist (add, revoke)")
+    tokens.add_argument(
+        "--tokens",
+        default=os.environ.get("SMCFEED_TOKENS"),
+        help="tokens file (default: ~/.config/smcfeed/tokens.json)",
+    )
+    tokens.add_argument(
+        "--content",
+        default=None,
+        help="refuse a tokens file inside this content folder",
+    )
+    tokens.set_defaults(run=_tokens_command)
+    status = commands.add_parser("status", help="the operator's view of a running server")
+    status.add_argument(
+        "--url",
+        default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+        help="the server (default: http://127.0.0.1:$PORT)",
+    )
+    status.set_defaults(run=_status)
     return top
 
 

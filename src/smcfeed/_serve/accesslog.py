@@ -1,11 +1,19 @@
-"""Access log lines in the Combined Log Format, written by a plain ASGI middleware."""
+"""Access log lines in the Combined Log Format, written by a plain ASGI middleware.
+
+A journalist's private-feed token never reaches the log: in the request line and the referer,
+``/private/{token}`` is written as ``/private/id:{short id}``, the start of the token's hash
+(what ``smcfeed tokens list`` shows), whether the token is registered or not.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .tokens import short_id
 
 log = logging.getLogger("smcfeed.access")
 
@@ -45,8 +53,19 @@ def _line(scope: Scope, status: int, size: int) -> str:
     target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
     if query and "?" not in target:
         target += "?" + query
+    target = redact(target)
     when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
-    referer = headers.get(b"referer", b"-").decode("latin-1")
+    referer = redact(headers.get(b"referer", b"-").decode("latin-1"))
     agent = headers.get(b"user-agent", b"-").decode("latin-1")
     request = f"{scope['method']} {target} HTTP/{scope.get('http_version', '1.1')}"
     return f'{host} - - [{when}] "{request}" {status} {size or "-"} "{referer}" "{agent}"'
+
+
+_PRIVATE = re.compile(r"/private/([^/?#\s]*)")
+
+
+def redact(text: str) -> str:
+    """``text`` with every private-feed token replaced by the short id of its hash."""
+    if "/private/" not in text:
+        return text
+    return _PRIVATE.sub(lambda m: f"/private/id:{short_id(m[1])}", text)
