@@ -188,19 +188,23 @@ def create_app(
     cache_file: Path | None = None,
     tokens_file: Path | None = None,
     operator_token: str | None = None,
+    tokens_recheck: float = 1.0,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
     ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's;
     ``cache_file`` keeps parsed files across restarts; ``tokens_file`` holds the journalists'
-    hashed tokens (None: no private feeds); ``operator_token`` opens the operator's view.
+    hashed tokens (None: no private feeds), looked at again ``tokens_recheck`` seconds after
+    the last look; ``operator_token`` opens the operator's view.
     """
     if tokens_file is not None:
         ensure_outside(Path(tokens_file), Path(content))
     state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
-    tokens = TokenRegistry(Path(tokens_file) if tokens_file is not None else None)
+    tokens = TokenRegistry(
+        Path(tokens_file) if tokens_file is not None else None, recheck=tokens_recheck
+    )
 
     async def healthz(request: HttpRequest) -> Response:
         status, body = _health.liveness(state)

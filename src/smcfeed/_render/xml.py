@@ -15,7 +15,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .view import FeedPage, Item
+from .view import FeedPage, Item, feed_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CC_NS = "http://backend.userland.com/creativeCommonsRssModule"
@@ -161,7 +161,8 @@ _TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
 
 def _feed_id(page: FeedPage) -> str:
-    return uuid.uuid5(uuid.NAMESPACE_URL, page.url("atom", 1)).urn
+    # From the public URL: a journalist's private feed is the same feed, seen earlier.
+    return uuid.uuid5(uuid.NAMESPACE_URL, feed_url(page.site, page.key, "atom", 1)).urn
 
 
 def _entry(fe: FeedEntry, page: FeedPage, item: Item, fmt: str) -> None:

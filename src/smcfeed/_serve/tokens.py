@@ -17,6 +17,7 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,16 +135,22 @@ def revoke(path: Path, name: str) -> Registration:
 class TokenRegistry:
     """The server's view of the tokens file, read again within a second of a change."""
 
-    def __init__(self, path: Path | None, recheck: float = RECHECK) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        recheck: float = RECHECK,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
         self.recheck = recheck
+        self.monotonic = monotonic
         self._hashes: tuple[bytes, ...] = ()
         self._stamp: tuple[int, int, int] | None = None
         self._checked = -recheck
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
-        now = time.monotonic()
+        now = self.monotonic()
         if now - self._checked < self.recheck:
             return
         with self._lock:
