@@ -66,7 +66,7 @@ def setup(
 
 
 def test_embargoed_items_are_marked_in_the_feed_language(setup: tuple) -> None:
-    client, clock, token, _ = setup
+    client, _clock, token, _ = setup
     en = feedparser.parse(client.get(f"/private/{token}/en/rss.xml").content)
     first = en.entries[0]
     assert first.title == "EMBARGOED until 15 Jun 2030 17:00 CEST: A comet is coming"
@@ -195,15 +195,18 @@ def test_a_wrong_token_gets_exactly_the_404_of_an_unknown_path(
             assert got[0] == 404
             assert json.loads(got[2])["error"]["message"].startswith("nothing at /private/")
     # A topic with nothing public yet answers as an unknown one: the message names the path.
-    for known, unknown in (("/en/topics/space/rss.xml", "/en/topics/spice/rss.xml"),
-                           ("/en/experts/lucia-perez/atom.xml", "/en/experts/nobody-at-all/atom.xml")):  # fmt: skip
+    pairs = [
+        ("/en/topics/space/rss.xml", "/en/topics/spice/rss.xml"),
+        ("/en/experts/lucia-perez/atom.xml", "/en/experts/nobody-at-all/atom.xml"),
+    ]
+    for known, unknown in pairs:
         a, b = _shape(client.get(known)), _shape(client.get(unknown))
         assert a[0] == b[0] == 404 and a[1] == b[1]
         assert a[2] == b[2].replace(unknown.encode(), known.encode())
 
 
 def test_revocation_and_registration_take_effect_without_a_restart(setup: tuple) -> None:
-    client, clock, token, tokens_file = setup
+    client, _clock, token, tokens_file = setup
     assert client.get(f"/private/{token}/en/rss.xml").status_code == 200
     _tokens.revoke(tokens_file, "Ana Periodista")
     assert client.get(f"/private/{token}/en/rss.xml").status_code == 404
@@ -229,7 +232,7 @@ def test_the_registry_looks_at_the_file_within_a_second(tmp_path: Path) -> None:
 
 
 def test_tokens_never_reach_the_access_log(setup: tuple, caplog: pytest.LogCaptureFixture) -> None:
-    client, clock, token, tokens_file = setup
+    client, _clock, token, tokens_file = setup
     logged = TestClient(AccessLog(client.app))
     caplog.set_level(logging.INFO, logger="smcfeed.access")
     assert logged.get(f"/private/{token}/en/rss.xml").status_code == 200
