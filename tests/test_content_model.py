@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smcfeed import Smcfeed, load_content
+from smcfeed._content.parse import reaction_ids
 from smcfeed._render.markdown import split_questions
 from smcfeed.cli import main
 
@@ -245,6 +246,22 @@ def test_split_questions_keeps_questions_out_of_the_answers(
     ] == [(q, ps) for q, ps in expected]
     for _question, html in split:
         assert "<h" not in html
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["ana", "ana-2", "bo", "c"]), max_size=8), st.data())
+def test_reaction_ids_are_unique_and_stable(experts: list[str], data: st.DataObject) -> None:
+    ids = reaction_ids(experts)
+
+    assert len(set(ids)) == len(ids)
+    for index, expert in enumerate(experts):
+        assert ids[index].startswith(expert)
+        if expert not in ids[:index]:
+            assert ids[index] == expert
+    # A reaction by a new expert, inserted anywhere, leaves every other id as it was.
+    at = data.draw(st.integers(0, len(experts)))
+    grown = reaction_ids([*experts[:at], "zed", *experts[at:]])
+    assert grown[:at] + grown[at + 1 :] == ids
 
 
 # --- roles that repeat the organisation ------------------------------------------------------

@@ -123,13 +123,16 @@ def test_every_atom_feed(service: Smcfeed) -> None:
                 (link.get("hreflang"), link.get("type"), link.get("href"))
                 for link in element.findall(f"{ATOM}link[@rel='alternate']")
             ]
-            # The item's own page first and the only HTML alternate; then each translation.
-            expected_alternates = [(article.lang, "text/html", permalink(site, article))]
-            for other in catalogue.translations(article, NOW):
-                expected_alternates.append(
-                    (other.lang, "application/json", article_url(site, other))
-                )
-            assert alternates == expected_alternates
+            # The item's own page is its one alternate; translations are related links.
+            assert alternates == [(article.lang, "text/html", permalink(site, article))]
+            related = [
+                (link.get("hreflang"), link.get("type"), link.get("href"))
+                for link in element.findall(f"{ATOM}link[@rel='related']")
+            ]
+            assert related == [
+                (other.lang, "text/html", permalink(site, other))
+                for other in catalogue.translations(article, NOW)
+            ]
             enclosures = element.findall(f"{ATOM}link[@rel='enclosure']")
             image = article.image
             assert [e.get("href") for e in enclosures] == ([image.url] if image else [])

@@ -86,11 +86,14 @@ class Smcfeed:
         changed = newest.published if newest else EPOCH
         return keys, changed, self.catalogue.next_release(now)
 
-    def opml(self, now: datetime) -> Output:
+    def opml(self, now: datetime, fmt: str | None = None) -> Output:
+        """``/feeds.opml`` (``fmt`` None) or the full catalogue in ``fmt``."""
         keys, changed, upcoming = self._listing(now)
-        return Output(
-            _opml.render_opml(self.catalogue, keys, changed), urls.OPML_TYPE, changed, upcoming
-        )
+        if fmt is None:
+            body = _opml.render_opml(self.catalogue, keys, changed, now)
+        else:
+            body = _opml.render_catalogue(self.catalogue, keys, fmt, changed, now)
+        return Output(body, urls.OPML_TYPE, changed, upcoming)
 
     def index(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)
@@ -112,8 +115,8 @@ class Smcfeed:
         match request.route:
             case urls.Index():
                 return self.index(now)
-            case urls.Opml(fmt=None):
-                return self.opml(now)
+            case urls.Opml(fmt=fmt):
+                return self.opml(now, fmt)
             case urls.Feed(key=key, fmt=fmt, page=page):
                 return self.feed(key, fmt, page, now)
             case urls.Article(lang=lang, slug=slug, fmt="json"):

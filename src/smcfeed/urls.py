@@ -35,15 +35,17 @@ class Format:
     file: str
     #: Media type, without parameters.
     media_type: str
-    #: The ``type`` an OPML outline gives feeds of this format.
+    #: The ``type`` an OPML outline gives feeds of this format: "rss" for all three, as
+    #: OPML 2.0 says for any feed subscription (lemon24's reader imports no other type);
+    #: the outline's ``version`` attribute names the format.
     opml_type: str
 
 
 #: The feed formats, in the order feeds are listed.
 FORMATS: tuple[Format, ...] = (
     Format("rss", "rss.xml", "application/rss+xml", "rss"),
-    Format("atom", "atom.xml", "application/atom+xml", "atom"),
-    Format("json", "feed.json", "application/feed+json", "json"),
+    Format("atom", "atom.xml", "application/atom+xml", "rss"),
+    Format("json", "feed.json", "application/feed+json", "rss"),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 BY_FILE = {f.file: f for f in FORMATS}

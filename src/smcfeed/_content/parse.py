@@ -347,6 +347,26 @@ def line_of(parsed: ParsedArticle, loc: tuple[str | int, ...]) -> int:
     return _line_of(loc, lines, 1)
 
 
+def reaction_ids(experts: list[str]) -> list[str]:
+    """Stable ids for an article's reactions, by their experts in order: the expert's id, then
+    ``-2``, ``-3``… for the same expert's later reactions (skipping a number another expert's
+    id already took, e.g. an expert whose id is ``ana-2``). Editing one reaction, or adding one
+    by another expert, leaves the others' ids alone."""
+    counts: dict[str, int] = {}
+    used: set[str] = set()
+    out = []
+    for expert in experts:
+        count = counts.get(expert, 0) + 1
+        candidate = expert if count == 1 else f"{expert}-{count}"
+        while candidate in used:
+            count += 1
+            candidate = f"{expert}-{count}"
+        counts[expert] = count
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
 def render_content(article: Article, experts: dict[str, Expert], base_url: str) -> ArticleContent:
     """Render an article's quotes and body from the source it was validated from."""
     text = zlib.decompress(article.source).decode()
@@ -355,16 +375,15 @@ def render_content(article: Article, experts: dict[str, Expert], base_url: str) 
     front_text, body, _ = split
     front = ArticleFront.model_validate(_yaml.load_data(front_text))
     reactions = []
-    seen: dict[str, int] = {}
-    for r in front.reactions:
-        count = seen[r.expert] = seen.get(r.expert, 0) + 1
+    ids = reaction_ids([r.expert for r in front.reactions])
+    for r, reaction_id in zip(front.reactions, ids, strict=True):
         segments = tuple(
             Segment(question=question, text_html=html, text=_markdown.plain_text(html))
             for question, html in _markdown.split_questions(r.quote, base_url)
         )
         reactions.append(
             Reaction(
-                id=r.expert if count == 1 else f"{r.expert}-{count}",
+                id=reaction_id,
                 expert_id=r.expert,
                 expert=experts[r.expert],
                 quote=r.quote,

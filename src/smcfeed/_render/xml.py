@@ -107,18 +107,18 @@ class SmcEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         # feedgen 1.0 drops every attribute of an entry link but href: put them back.
         main = next(e for e in entry.iter("link") if e.get("href") == item.url)
         main.attrib.update({"rel": "alternate", "type": "text/html", "hreflang": item.lang})
-        # The item's own page is its only HTML alternate, and the first alternate: parsers
-        # that take the first alternate (rss-parser, newsboat) and those that take the last
-        # HTML one (feedparser, reader) all read it as the item's link. Translations follow
-        # as alternates in another language and format: their JSON on this service.
+        # The item's own page is its only rel="alternate": rss-parser reads the first
+        # alternate as the item's link, newsboat the last one, feedparser (and reader) the
+        # last HTML one, so no order of several alternates suits them all (see README,
+        # "Atom entry links"). Translations follow as rel="related" with their hreflang.
         after = main
         for link in item.translations:
             element = etree.Element(
                 "link",
-                rel="alternate",
-                type="application/json",
+                rel="related",
+                type="text/html",
                 hreflang=link.lang,
-                href=link.api_url,
+                href=link.url,
                 title=link.title,
             )
             after.addnext(element)

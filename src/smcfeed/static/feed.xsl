@@ -186,7 +186,8 @@
   <!-- One item or entry. -->
   <xsl:template match="item | atom:entry">
     <xsl:variable name="alternates" select="atom:link[not(@rel) or @rel='alternate']"/>
-    <!-- The item's own link is the alternate in the feed's language; others are translations. -->
+    <!-- The item's own link is the alternate in the feed's language; translations are the
+         other alternates and the related links with an hreflang. -->
     <xsl:variable name="same-lang"
         select="$alternates[not(@hreflang) or translate(@hreflang, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = $lang]"/>
     <xsl:variable name="main-link" select="$same-lang[1] | $alternates[not($same-lang)][1]"/>
@@ -267,7 +268,7 @@
           </p>
         </xsl:if>
         <xsl:variable name="translations"
-            select="$alternates[@hreflang][count(. | $main-link) != count($main-link)]"/>
+            select="($alternates | atom:link[@rel='related'])[@hreflang][count(. | $main-link) != count($main-link)]"/>
         <xsl:if test="$topics or $translations">
           <div class="foot">
             <xsl:if test="$topics">
