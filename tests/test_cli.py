@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from smcfeed.cli import main, parser
 
 from ._support import ROOT, SAMPLE
+from .conftest import ContentDir
 
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -75,3 +77,36 @@ def test_the_readme_documents_every_command_and_option() -> None:
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help":
                     assert flag in readme, f"{name} {flag}"
+
+
+def test_check_requires_embargoes_on_the_grid(
+    make_content: Callable[[], ContentDir], capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = make_content()
+    article = """\
+        ---
+        type: briefing
+        title: Off the grid
+        published: {when}
+        topics: [space]
+        summary: An embargo at an odd minute.
+        ---
+        Body.
+        """
+    content.write("articles/2090/odd.en.md", article.format(when="2090-05-04T17:03:00+02:00"))
+    assert main(["check", str(content)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [
+        "articles/2090/odd.en.md:4: the embargo 2090-05-04T17:03:00+02:00 is not on the site's "
+        "5-minute grid (embargo_grid_minutes in site.yaml): publish at 2090-05-04T17:00:00+02:00 "
+        "or 2090-05-04T17:05:00+02:00, so that no cache keeps the feeds past the lift"
+    ]
+    content.write("articles/2090/odd.en.md", article.format(when="2090-05-04T17:05:00+02:00"))
+    assert main(["check", str(content)]) == 0
+    # Past times may be anything: the rule is for embargoes.
+    content.write("articles/2020/odd.en.md", article.format(when="2020-05-04T17:03:07+02:00"))
+    content.remove("articles/2090/odd.en.md")
+    assert main(["check", str(content)]) == 0
+    content.write("site.yaml", (content / "site.yaml").read_text() + "embargo_grid_minutes: 7\n")
+    assert main(["check", str(content)]) == 1
+    assert "does not divide an hour" in capsys.readouterr().out

@@ -19,6 +19,11 @@ from .catalogue import EVERYTHING, Catalogue, FeedKey
 from .exceptions import NotFound
 
 
+#: What a journalist's private feeds hold: feeds and articles (pages and API), each rendered
+#: with the request's ``audience``; never the index, OPML, widgets, cards or oEmbed.
+PRIVATE_ROUTES = (urls.Feed, urls.Article)
+
+
 @dataclass(frozen=True)
 class Request:
     """What a front end asks the service for: one route, and how and for whom to render it.
@@ -105,12 +110,8 @@ class Smcfeed:
         A journalist's private feeds (``request.audience``) hold feeds and articles only:
         never the index, OPML, widgets, cards or oEmbed.
         """
-        if request.audience is not None:
-            match request.route:
-                case urls.Feed(key=key, fmt=fmt, page=page):
-                    return self.feed(key, fmt, page, now, request.audience)
-                case urls.Article(lang=lang, slug=slug, fmt="json"):
-                    return self.article(lang, slug, now, request.audience)
+        audience = request.audience
+        if audience is not None and not isinstance(request.route, PRIVATE_ROUTES):
             raise NotFound(f"nothing at {urls.path(request.route)}")
         match request.route:
             case urls.Index():
@@ -118,9 +119,9 @@ class Smcfeed:
             case urls.Opml(fmt=fmt):
                 return self.opml(now, fmt)
             case urls.Feed(key=key, fmt=fmt, page=page):
-                return self.feed(key, fmt, page, now)
+                return self.feed(key, fmt, page, now, audience)
             case urls.Article(lang=lang, slug=slug, fmt="json"):
-                return self.article(lang, slug, now)
+                return self.article(lang, slug, now, audience)
         raise NotFound(f"nothing at {urls.path(request.route)}")
 
     def get(self, path: str, query: str, now: datetime) -> Output:
