@@ -18,7 +18,6 @@ from ._render.view import EPOCH, ItemRenderer
 from .catalogue import EVERYTHING, Catalogue, FeedKey
 from .exceptions import NotFound
 
-
 #: What a journalist's private feeds hold: feeds and articles (pages and API), each rendered
 #: with the request's ``audience``; never the index, OPML, widgets, cards or oEmbed.
 PRIVATE_ROUTES = (urls.Feed, urls.Article)
