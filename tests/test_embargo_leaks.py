@@ -222,7 +222,7 @@ def _touched(lifted: list[Doc], every: list[Doc]) -> tuple[set[FeedKey], set[str
 
 
 @settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
