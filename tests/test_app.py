@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import brotli
 import pytest
 
-from smcfeed import FixedClock, create_app
+from smcfeed import FixedClock, create_app, urls
 
 from ._support import NOW, SAMPLE
 
@@ -63,7 +63,9 @@ def test_content_types_and_caching_headers(client: TestClient, path: str, media_
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.headers["etag"].startswith('"')
-    assert response.headers["vary"] == "Accept-Encoding"
+    # A feed's URL also answers browsers with an HTML page, so feeds vary on Accept too.
+    feed = media_type.split(";")[0] in {f.media_type for f in urls.FORMATS}
+    assert response.headers["vary"] == ("Accept, Accept-Encoding" if feed else "Accept-Encoding")
     assert response.headers["cache-control"].startswith("public, max-age=")
     assert response.headers["access-control-allow-origin"] == "*"
     assert "ETag" in response.headers["access-control-expose-headers"]

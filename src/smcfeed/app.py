@@ -83,9 +83,11 @@ class OutputResponder:
             return await self.error(
                 send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
             )
-        accept = if_none_match = if_modified_since = None
+        accept = accept_encoding = if_none_match = if_modified_since = None
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+            elif name == b"accept":
                 accept = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
@@ -98,7 +100,12 @@ class OutputResponder:
             # Exactly what any unknown path gets: the same body, headers and work.
             return await self.error(send, 404, urls.not_found(path))
         try:
-            request = Request(_route(rest, scope["query_string"]), audience=token)
+            route = _route(rest, scope["query_string"])
+            # A browser opening a public feed gets its HTML page; readers get the feed (both
+            # Vary on Accept). Journalists' private feeds are always feeds.
+            feed = token is None and isinstance(route, urls.Feed)
+            html = feed and accept is not None and _http.prefers_html(accept)
+            request = Request(route, html=html, audience=token)
             cached = snapshot.cache.get(request, now)
         except NotFound:
             # One message for every 404, naming the path only: a topic with nothing public
@@ -108,9 +115,13 @@ class OutputResponder:
             return await self.error(send, 400, str(e))
         except Redirect as e:
             return await self.redirect(send, e.location, token)
-        coding = _http.choose_coding(accept) if accept else "identity"
+        coding = _http.choose_coding(accept_encoding) if accept_encoding else "identity"
         headers = cached.headers.get(coding) or _http.headers_for(
-            cached, coding, snapshot.link_header(request), private=token is not None
+            cached,
+            coding,
+            snapshot.link_header(request),
+            private=token is not None,
+            vary=_http.VARY_FEED if feed else _http.VARY,
         )
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL

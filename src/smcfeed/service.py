@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import urls
-from ._render import index as _index
+from ._render import html as _html
 from ._render import json as _json
 from ._render import opml as _opml
 from ._render import xml as _xml
-from ._render.view import EPOCH, ItemRenderer
+from ._render.view import EPOCH, Item, ItemRenderer
 from .catalogue import EVERYTHING, Catalogue, FeedKey
 from .exceptions import NotFound
 
@@ -78,11 +78,50 @@ class Smcfeed:
         }[fmt]
         return Output(render(view), urls.BY_NAME[fmt].media_type, view.changed, view.expires)
 
-    def article(self, lang: str, slug: str, now: datetime, audience: str | None = None) -> Output:
+    def feed_page(self, key: FeedKey, fmt: str, page: int, now: datetime) -> Output:
+        """A public feed as an HTML page, for a browser that opened the feed's URL."""
+        catalogue = self.catalogue
+        if not catalogue.exists(key, now):
+            raise NotFound(f"no feed {urls.feed_folder(key)}")
+        view = self._items.page(key, page, now)
+        changed, expires = [view.changed], [view.expires]
+        others = []
+        # The same feed in the other languages, once it exists (has something public): the
+        # page links it from then on, so it changes then.
+        for lang in self.site.languages:
+            other = FeedKey(lang, key.kind, key.value)
+            if lang == key.lang:
+                continue
+            if catalogue.exists(other, now):
+                others.append(other)
+                visible = catalogue.items(other, now)
+                if visible and key.kind != "all":
+                    changed.append(visible[-1].published)
+            else:
+                expires.append(catalogue.next_release(now, other))
+        body = _html.render_feed_page(catalogue, view, fmt, others)
+        upcoming = min((t for t in expires if t is not None), default=None)
+        return Output(body, urls.HTML_TYPE, max(changed), upcoming)
+
+    def _article_item(
+        self, lang: str, slug: str, now: datetime, audience: str | None = None
+    ) -> tuple[Item, datetime, datetime | None]:
         article = self.catalogue.article(lang, slug, now if audience is None else EVERYTHING)
-        item = self._items.item(article, now, audience)
         last, upcoming = self._items.changes(article, now)
+        return self._items.item(article, now, audience), last, upcoming
+
+    def article(self, lang: str, slug: str, now: datetime, audience: str | None = None) -> Output:
+        """``/{lang}/articles/{slug}.json``; with ``audience``, as a journalist sees it."""
+        item, last, upcoming = self._article_item(lang, slug, now, audience)
         return Output(_json.render_article(self.site, item), urls.JSON_TYPE, last, upcoming)
+
+    def article_page(
+        self, lang: str, slug: str, now: datetime, audience: str | None = None
+    ) -> Output:
+        """``/{lang}/articles/{slug}``: the article's HTML page; with ``audience``, as a
+        journalist sees it."""
+        item, last, upcoming = self._article_item(lang, slug, now, audience)
+        return Output(_html.render_article_page(self.site, item), urls.HTML_TYPE, last, upcoming)
 
     def _listing(self, now: datetime) -> tuple[list[FeedKey], datetime, datetime | None]:
         keys = self.catalogue.listed_feeds(now)
@@ -101,7 +140,7 @@ class Smcfeed:
 
     def index(self, now: datetime) -> Output:
         keys, changed, upcoming = self._listing(now)
-        return Output(_index.render_index(self.catalogue, keys), urls.HTML_TYPE, changed, upcoming)
+        return Output(_html.render_index(self.catalogue, keys), urls.HTML_TYPE, changed, upcoming)
 
     def render(self, request: Request, now: datetime) -> Output:
         """The output ``request`` asks for, as of ``now``. Raises NotFound.
@@ -117,10 +156,14 @@ class Smcfeed:
                 return self.index(now)
             case urls.Opml(fmt=fmt):
                 return self.opml(now, fmt)
+            case urls.Feed(key=key, fmt=fmt, page=page) if request.html and audience is None:
+                return self.feed_page(key, fmt, page, now)
             case urls.Feed(key=key, fmt=fmt, page=page):
                 return self.feed(key, fmt, page, now, audience)
             case urls.Article(lang=lang, slug=slug, fmt="json"):
                 return self.article(lang, slug, now, audience)
+            case urls.Article(lang=lang, slug=slug, fmt="html"):
+                return self.article_page(lang, slug, now, audience)
         raise NotFound(f"nothing at {urls.path(request.route)}")
 
     def get(self, path: str, query: str, now: datetime) -> Output:

@@ -51,6 +51,56 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Texts of the HTML pages (index, feed pages, article pages).
+_PAGE_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "page.skip": "Skip to content",
+        "page.all_feeds": "All feeds",
+        "page.index_note": (
+            "Copy a feed's address into your feed reader to follow it, or import every feed "
+            "at once:"
+        ),
+        "page.subscribe": "Subscribe",
+        "page.feed_note": (
+            "This page is a feed. To follow it, copy its address into your feed reader:"
+        ),
+        "page.no_items": "Nothing has been published here yet.",
+        "page.full_article": "Full article",
+        "page.original": "On the centre's website",
+        "page.json": "This article as data (JSON)",
+        "page.pages": "Pages",
+        "page.page_of": "Page {page} of {last}",
+        "page.first": "Newest",
+        "page.prev": "Newer",
+        "page.next": "Older",
+        "page.last": "Oldest",
+    },
+    "es": {
+        "page.skip": "Saltar al contenido",
+        "page.all_feeds": "Todos los feeds",
+        "page.index_note": (
+            "Copia la dirección de un feed en tu lector de feeds para seguirlo, o importa "
+            "todos a la vez:"
+        ),
+        "page.subscribe": "Suscribirse",
+        "page.feed_note": (
+            "Esta página es un feed. Para seguirlo, copia su dirección en tu lector de feeds:"
+        ),
+        "page.no_items": "Aún no se ha publicado nada aquí.",
+        "page.full_article": "Artículo completo",
+        "page.original": "En la web del centro",
+        "page.json": "Este artículo como datos (JSON)",
+        "page.pages": "Páginas",
+        "page.page_of": "Página {page} de {last}",
+        "page.first": "Más recientes",
+        "page.prev": "Anteriores",
+        "page.next": "Siguientes",
+        "page.last": "Más antiguos",
+    },
+}
+for _lang, _texts in _PAGE_TEXTS.items():
+    _TEXTS[_lang].update(_texts)
+
 _LANGUAGE_NAMES = {
     "en": {"en": "English", "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese",
            "it": "Italian", "ca": "Catalan", "nl": "Dutch"},

@@ -26,6 +26,11 @@ PREFLIGHT = {
     "allow": ALLOWED,
 }
 _TEXT = ("text/", "application/")
+#: Vary of a feed: its HTML page for browsers is chosen by Accept, its coding by Accept-Encoding.
+VARY_FEED = "Accept, Accept-Encoding"
+VARY = "Accept-Encoding"
+#: Longer Accept headers are not read (no browser sends one): they get the feed.
+_ACCEPT_LIMIT = 1024
 
 
 def error_body(status: int, message: str) -> bytes:
@@ -42,15 +47,7 @@ def choose_coding(accept_encoding: str) -> str:
         name = name.strip().lower()
         if not name:
             continue
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        weights[name] = q
+        weights[name] = _quality(params)
     star = weights.get("*")
     best, best_q = "identity", 0.0
     for coding in ENCODINGS:
@@ -58,6 +55,51 @@ def choose_coding(accept_encoding: str) -> str:
         if q > best_q:
             best, best_q = coding, q
     return best
+
+
+def _quality(params: str) -> float:
+    """The ``q`` of one Accept or Accept-Encoding element (1 when absent, 0 when malformed)."""
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "q":
+            try:
+                q = float(value.strip())
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0
+
+
+def _feedish(media: str) -> bool:
+    """A media type a feed reader asks for: XML or JSON of any kind, RSS, Atom (not XHTML)."""
+    subtype = media.partition("/")[2]
+    if not subtype or "*" in media or media == "application/xhtml+xml":
+        return False
+    suffix = subtype.rpartition("+")[2]
+    return suffix in ("xml", "json") or "rss" in subtype or "atom" in subtype
+
+
+@lru_cache(maxsize=512)
+def prefers_html(accept: str) -> bool:
+    """Whether a client sending ``accept`` wants a feed's HTML page rather than the feed.
+
+    Only a client that names ``text/html`` and ranks it above every XML or JSON type it names
+    (q-values, RFC 9110 12.5.1) gets HTML: browsers do; feed readers that name no ``text/html``,
+    or rank a feed type as high as it (Miniflux sends both at q=1), get the feed. Wildcards
+    count for neither, so ``*/*`` and a missing header get the feed.
+    """
+    if len(accept) > _ACCEPT_LIMIT:
+        return False
+    html_q: float | None = None
+    feed_q = 0.0
+    for element in accept.split(","):
+        media, _, params = element.partition(";")
+        media = media.strip().lower()
+        if media == "text/html":
+            html_q = max(html_q or 0.0, _quality(params))
+        elif _feedish(media):
+            feed_q = max(feed_q, _quality(params))
+    return html_q is not None and html_q > feed_q
 
 
 def _tags(header: str) -> list[str]:
@@ -93,12 +135,17 @@ def max_age(now: datetime, longest: int, grid_minutes: int) -> int:
 
 
 def headers_for(
-    cached: CachedResponse, coding: str, link: str | None, private: bool = False
+    cached: CachedResponse,
+    coding: str,
+    link: str | None,
+    private: bool = False,
+    vary: str = VARY,
 ) -> list[tuple[bytes, bytes]]:
     """The response headers of ``cached`` in ``coding``, except Cache-Control; kept.
 
     A private response (a journalist's feed) carries no CORS headers and asks search engines
-    not to index it.
+    not to index it. ``vary`` is VARY_FEED for a public feed, in both its representations
+    (the feed and its HTML page).
     """
     found = cached.headers.get(coding)
     if found is None:
@@ -106,7 +153,7 @@ def headers_for(
         pairs = {
             "etag": cached.etag_for(coding),
             "last-modified": cached.last_modified,
-            "vary": "Accept-Encoding",
+            "vary": vary,
             "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT) else media,
             "content-length": str(len(cached.body(coding))),
             "x-content-type-options": "nosniff",
