@@ -1,0 +1,205 @@
+"""A real browser on a real server: Debian's Chromium, driven headless by selenium through
+Debian's chromedriver, opens the index, a feed in each format and an article page.
+
+It sends its own ``Accept`` header, so this is the negotiation as browsers meet it: each page
+must arrive as HTML (not feed text), log no console error, fit a 375 px phone and a 1280 px
+desktop without sideways scrolling, and follow the reader's light or dark preference.
+Screenshots go to ``tests/artifacts/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ._support import ROOT, SAMPLE
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+#: (name, path): what a reader clicks on; the article has quotes with question headings.
+PAGES = [
+    ("index", "/"),
+    ("feed-rss", "/es/rss.xml"),
+    ("feed-atom", "/en/atom.xml"),
+    ("feed-json", "/es/feed.json"),
+    ("feed-page-2", "/en/page/2/atom.xml"),
+    ("article", "/en/articles/ai-weather-forecast-model-ensemble"),
+]
+WIDTHS = (375, 1280)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _up(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``smcfeed serve`` (granian) on a free port, its links pointing at itself."""
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copytree(SAMPLE, folder / "content")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(folder / "server.log", "wb")  # noqa: SIM115
+    command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(folder / "content")]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--base-url", base]
+    command += ["--no-watch", "--cache", "off"]
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(base):
+            assert process.poll() is None and time.monotonic() < deadline, (
+                folder / "server.log"
+            ).read_text()
+            time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    chromium = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.skip(
+            "Debian's chromium and chromium-driver are not installed "
+            "(.ci/run installs them: apt-get install chromium chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _viewport(driver: Any, width: int, dark: bool = False) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark" if dark else "light"}]},
+    )
+
+
+def _console_errors(driver: Any) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.mark.parametrize(("name", "path"), PAGES)
+def test_pages_render_as_html_without_console_errors(
+    server: str, browser: Any, name: str, path: str
+) -> None:
+    browser.get_log("browser")  # start clean
+    _viewport(browser, 1280)
+    browser.get(server + path)
+    page: dict[str, Any] = browser.execute_script(
+        """return {
+            type: document.contentType,
+            lang: document.documentElement.lang,
+            h1: document.querySelectorAll('h1').length,
+            main: document.querySelectorAll('main').length,
+            banner: document.querySelectorAll('header').length,
+            footer: document.querySelectorAll('footer').length,
+            text: document.body.innerText,
+            links: document.querySelectorAll('a[href]').length,
+        }"""
+    )
+    assert page["type"] == "text/html", f"{path} reached the browser as {page['type']}"
+    assert page["lang"] in ("es", "en")
+    assert page["h1"] == 1 and page["main"] == 1 and page["banner"] >= 1 and page["footer"] >= 1
+    # Not the feed shown as text: no markup, no escaped markup, no JSON.
+    for leftover in ("<?xml", "<rss", "<feed", "&lt;p&gt;", "<p>", '"version":'):
+        assert leftover not in page["text"], f"{path} shows {leftover!r} as text"
+    assert page["links"] > 5
+    assert _console_errors(browser) == []
+
+
+@pytest.mark.parametrize(("name", "path"), PAGES)
+def test_pages_fit_phone_and_desktop_widths(
+    server: str, browser: Any, name: str, path: str
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in WIDTHS:
+        _viewport(browser, width)
+        browser.get(server + path)
+        sizes = browser.execute_script(
+            """return {inner: window.innerWidth,
+                       scroll: document.documentElement.scrollWidth,
+                       font: parseFloat(getComputedStyle(document.body).fontSize)}"""
+        )
+        assert sizes["inner"] == width
+        assert sizes["scroll"] <= width, f"{path} scrolls sideways at {width} px: {sizes}"
+        assert sizes["font"] >= 16
+        png = browser.get_screenshot_as_png()
+        assert png.startswith(b"\x89PNG")
+        (ARTIFACTS / f"{name}-{width}.png").write_bytes(png)
+    assert _console_errors(browser) == []
+
+
+def test_light_and_dark_follow_the_readers_preference(server: str, browser: Any) -> None:
+    colours = {}
+    for dark in (False, True):
+        _viewport(browser, 1280, dark=dark)
+        browser.get(server + "/en/articles/ai-weather-forecast-model-ensemble")
+        colours[dark] = browser.execute_script(
+            "const s = getComputedStyle(document.body); return [s.backgroundColor, s.color];"
+        )
+        (ARTIFACTS / f"article-{'dark' if dark else 'light'}-1280.png").write_bytes(
+            browser.get_screenshot_as_png()
+        )
+    assert colours[False][0] == "rgb(255, 255, 255)"
+    assert colours[True][0] != colours[False][0] and colours[True][1] != colours[False][1]
