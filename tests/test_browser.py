@@ -203,3 +203,25 @@ def test_light_and_dark_follow_the_readers_preference(server: str, browser: Any)
         )
     assert colours[False][0] == "rgb(255, 255, 255)"
     assert colours[True][0] != colours[False][0] and colours[True][1] != colours[False][1]
+
+
+def test_feed_readers_on_the_same_server_still_get_feeds(server: str) -> None:
+    """The same URLs the browser was shown pages at, fetched by real feed libraries."""
+    import feedparser
+    from reader import make_reader
+
+    for path, version in (("/es/rss.xml", "rss20"), ("/en/atom.xml", "atom10")):
+        parsed = feedparser.parse(server + path)
+        assert parsed.get("status") == 200 and not parsed.bozo, parsed.get("bozo_exception")
+        assert parsed.version == version and parsed.entries
+        assert parsed.headers["content-type"].startswith(("application/rss", "application/atom"))
+    reader = make_reader(":memory:")
+    try:
+        for path in ("/es/rss.xml", "/en/atom.xml", "/es/feed.json"):
+            reader.add_feed(server + path)
+        reader.update_feeds()
+        for feed in reader.get_feeds():
+            assert feed.last_exception is None, (feed.url, feed.last_exception)
+            assert reader.get_entry_counts(feed=feed).total > 0, feed.url
+    finally:
+        reader.close()
