@@ -9,14 +9,18 @@ Screenshots go to ``tests/artifacts/`` (ignored by git).
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,7 +39,10 @@ PAGES = [
     ("feed-json", "/es/feed.json"),
     ("feed-page-2", "/en/page/2/atom.xml"),
     ("article", "/en/articles/ai-weather-forecast-model-ensemble"),
+    ("article-image", "/es/articles/briefing-erupcion-roque-alto"),
 ]
+#: Where the sample content's pictures live; the test serves them itself, with no network.
+PICTURES = "https://smc-demo.org/media/"
 WIDTHS = (375, 1280)
 
 
@@ -53,11 +60,61 @@ def _up(base: str) -> bool:
         return False
 
 
+def _png(width: int = 64, height: int = 40) -> bytes:
+    """A small solid-colour PNG, made here so the test needs no image files."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x2a\x6f\x97" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+class _Pictures(http.server.BaseHTTPRequestHandler):
+    body = _png()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "image/png")
+        self.send_header("content-length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``smcfeed serve`` (granian) on a free port, its links pointing at itself."""
+def pictures() -> Iterator[str]:
+    """The centre's picture host, stood in for on 127.0.0.1."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pictures)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/media/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, pictures: str) -> Iterator[str]:
+    """``smcfeed serve`` (granian) on a free port, its links pointing at itself and the
+    sample's pictures at the local stand-in."""
     folder = tmp_path_factory.mktemp("browser")
     shutil.copytree(SAMPLE, folder / "content")
+    for article in (folder / "content" / "articles").rglob("*.md"):
+        text = article.read_text(encoding="utf-8")
+        if PICTURES in text:
+            article.write_text(text.replace(PICTURES, pictures), encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(folder / "server.log", "wb")  # noqa: SIM115
@@ -156,6 +213,8 @@ def test_pages_render_as_html_without_console_errors(
             footer: document.querySelectorAll('footer').length,
             text: document.body.innerText,
             links: document.querySelectorAll('a[href]').length,
+            images: Array.from(document.images).filter(i => i.loading !== 'lazy')
+                .map(i => [i.alt, i.complete && i.naturalWidth > 0]),
         }"""
     )
     assert page["type"] == "text/html", f"{path} reached the browser as {page['type']}"
@@ -165,6 +224,10 @@ def test_pages_render_as_html_without_console_errors(
     for leftover in ("<?xml", "<rss", "<feed", "&lt;p&gt;", "<p>", '"version":'):
         assert leftover not in page["text"], f"{path} shows {leftover!r} as text"
     assert page["links"] > 5
+    for alt, shown in page["images"]:
+        assert alt and shown, f"{path}: picture {alt!r} not shown"
+    if name == "article-image":
+        assert page["images"], "the article's picture is on its page"
     assert _console_errors(browser) == []
 
 

@@ -96,6 +96,7 @@ def test_article_pages_carry_the_whole_article(lang: str) -> None:
     site = catalogue.site
     articles = list(catalogue.items(FeedKey(lang), NOW))
     assert any(catalogue.content(a).reactions for a in articles)
+    asked = 0
     for article in articles:
         tree = _tree(_page(service, urls.Article(lang, article.slug, "html")))
         text = _words(tree)
@@ -103,10 +104,30 @@ def test_article_pages_carry_the_whole_article(lang: str) -> None:
         assert [_words(h) for h in tree.xpath("//h1")] == [" ".join(article.title.split())]
         assert " ".join(article.summary.split()) in text
         assert tree.xpath("//main") and tree.xpath("//header") and tree.xpath("//footer")
+        credit = site.license.credit[lang]
         for reaction in catalogue.content(article).reactions:
             expert = reaction.expert
             assert expert.name in text and expert.organisation in text
             assert " ".join(i18n.conflicts_line(reaction.conflicts, lang).split()) in text
+            (card,) = tree.xpath(f"//section[@id='{reaction.id}']")
+            # The editor's questions are headings of their own, never inside the quoted words.
+            questions = [s.question for s in reaction.segments if s.question]
+            asked += len(questions)
+            assert [_words(h) for h in card.xpath(".//h4")] == [
+                " ".join(q.split()) for q in questions
+            ]
+            quoted = " ".join(_words(b) for b in card.xpath(".//blockquote"))
+            assert quoted == " ".join(" ".join(s.text for s in reaction.segments).split())
+            # The credit line to print, with "via" for a quote gathered by someone else.
+            (printed,) = card.xpath(".//p[@class='credit']")
+            assert credit in _words(printed)
+            assert (reaction.via or "") in _words(printed)
+        image = article.image
+        if image is not None:
+            (img,) = tree.xpath(f"//main//figure/img[@src='{image.url}']")
+            assert img.get("alt") == image.alt
+            if image.credit:
+                assert image.credit in _words(img.getparent())
         if article.study and article.study.doi:
             assert tree.xpath(f"//a[@href='https://doi.org/{article.study.doi}']")
         assert tree.xpath(f"//a[@rel='license'][@href='{site.license.url}']")
@@ -122,11 +143,12 @@ def test_article_pages_carry_the_whole_article(lang: str) -> None:
         }
         json_url = urls.url(site.root, urls.Article(lang, article.slug, "json"))
         assert tree.xpath(f"//link[@rel='alternate'][@type='application/json'][@href='{json_url}']")
+    assert asked > 0, "the sample quotes have question headings"
 
 
 def test_article_json_ld_is_a_news_article_with_its_experts() -> None:
     catalogue, service = _sample()
-    with_study = 0
+    with_study = with_image = 0
     for article in _visible(catalogue):
         data = _json_ld(_tree(_page(service, urls.Article(article.lang, article.slug, "html"))))
         assert data["@context"] == "https://schema.org"
@@ -149,7 +171,13 @@ def test_article_json_ld_is_a_news_article_with_its_experts() -> None:
             citation = data["citation"]
             assert isinstance(citation, dict)
             assert citation["identifier"]["value"] == article.study.doi
-    assert with_study > 0
+        image = article.image
+        if image is not None:
+            with_image += 1
+            assert data["image"]["url"] == image.url  # type: ignore[index]
+            assert data["image"]["description"] == image.alt  # type: ignore[index]
+        assert data["creditText"] == catalogue.site.license.credit[article.lang]
+    assert with_study > 0 and with_image > 0
 
 
 @pytest.mark.parametrize("path", ["/es/rss.xml", "/en/atom.xml", "/es/feed.json"])

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .. import urls
 from ..catalogue import Catalogue, FeedKey
-from ..models import Reaction, Site
+from ..models import Site
 from . import i18n as _i18n
 from .opml import FORMAT_NAMES
 from .view import FeedPage, Item, feed_title, feed_url
@@ -37,7 +37,6 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.do"],
     )
     env.filters["jsonld"] = json_for_script
     return env
@@ -88,19 +87,6 @@ def feed_link(catalogue: Catalogue, key: FeedKey) -> FeedLink:
     )
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One part of a quote: the editor's question (if any), then the expert's words."""
-
-    question: str | None
-    text_html: Markup
-
-
-def segments(reaction: Reaction) -> tuple[Segment, ...]:
-    """A quote's segments; question headings stay apart from what the expert said."""
-    return (Segment(None, Markup(reaction.quote_html)),)
-
-
 def _date(site: Site) -> Callable[[datetime], str]:
     return lambda instant: instant.astimezone(site.zone).date().isoformat()
 
@@ -114,15 +100,8 @@ def _common(site: Site, lang: str) -> dict[str, Any]:
         "license": site.license,
         "attribution": site.license.attribution[lang],
         "date": _date(site),
-        "segments": segments,
-        "conflicts": lambda reaction: _i18n.conflicts_line(reaction.conflicts, lang),
-        "role": lambda expert: expert.role.get(lang) or next(iter(expert.role.values())),
         "markup": Markup,
     }
-
-
-def article_page_url(site: Site, lang: str, slug: str) -> str:
-    return urls.url(site.root, urls.Article(lang, slug, "html"))
 
 
 def render_index(catalogue: Catalogue, keys: Sequence[FeedKey]) -> bytes:
@@ -168,7 +147,6 @@ def render_feed_page(
         self_url=page.url(fmt),
         others=[feed_link(catalogue, key) for key in others],
         paging=paging,
-        article_url=lambda item: article_page_url(site, item.lang, item.article.slug),
         **_common(site, lang),
     )
 
@@ -176,21 +154,14 @@ def render_feed_page(
 def render_article_page(site: Site, item: Item) -> bytes:
     """``/{lang}/articles/{slug}``: one article with its quotes, study, licence, translations
     and schema.org JSON-LD."""
-    lang, article = item.lang, item.article
-    page_url = article_page_url(site, lang, article.slug)
-    translations = [
-        (link, article_page_url(site, link.lang, article.slug)) for link in item.translations
-    ]
+    lang = item.lang
     return _render(
         "article.html",
         lang,
         item=item,
-        article=article,
-        page_url=page_url,
-        json_url=item.api_url,
-        translations=translations,
+        article=item.article,
         study_url=_study_url(item),
-        json_ld=json_ld(site, item, page_url, [url for _, url in translations]),
+        json_ld=json_ld(site, item),
         **_common(site, lang),
     )
 
@@ -202,9 +173,9 @@ def _study_url(item: Item) -> str | None:
     return study.url or (f"https://doi.org/{study.doi}" if study.doi else None)
 
 
-def json_ld(site: Site, item: Item, page_url: str, translation_urls: Sequence[str]) -> object:
+def json_ld(site: Site, item: Item) -> object:
     """schema.org ``NewsArticle`` of an article; the quoted experts are its ``contributor``s."""
-    article, lang = item.article, item.lang
+    article, lang, page_url = item.article, item.lang, item.page_url
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -223,13 +194,22 @@ def json_ld(site: Site, item: Item, page_url: str, translation_urls: Sequence[st
         "license": site.license.url,
         "isAccessibleForFree": True,
     }
+    image = item.image
+    if image is not None:
+        data["image"] = {
+            "@type": "ImageObject",
+            "url": image.url,
+            "description": image.alt,
+            **({"caption": image.caption} if image.caption else {}),
+            **({"creditText": image.credit} if image.credit else {}),
+        }
     contributors = []
-    for reaction in item.content.reactions:
+    for reaction in item.reactions:
         expert = reaction.expert
         person: dict[str, Any] = {
             "@type": "Person",
             "name": expert.name,
-            "jobTitle": expert.role.get(lang) or next(iter(expert.role.values())),
+            "jobTitle": reaction.role,
             "affiliation": {"@type": "Organization", "name": expert.organisation},
         }
         if expert.url:
@@ -256,9 +236,10 @@ def json_ld(site: Site, item: Item, page_url: str, translation_urls: Sequence[st
         if study.published:
             citation["datePublished"] = study.published.isoformat()
         data["citation"] = citation
-    if translation_urls:
+    if item.translations:
         data["workTranslation"] = [
-            {"@type": "NewsArticle", "@id": url, "inLanguage": link.lang}
-            for link, url in zip(item.translations, translation_urls, strict=True)
+            {"@type": "NewsArticle", "@id": link.page_url, "inLanguage": link.lang}
+            for link in item.translations
         ]
+    data["creditText"] = item.credit
     return data
