@@ -288,3 +288,13 @@ def test_json_ld_round_trips_whatever_the_text(value: object, nasty: str) -> Non
     assert len(scripts) == 1
     assert json.loads(scripts[0].text) == value
     assert [p.text for p in document.findall(".//body/p")] == ["after"]
+
+
+def test_older_pages_tell_readers_to_subscribe_to_the_feed_itself() -> None:
+    catalogue, service = _sample()
+    key = FeedKey("es")
+    tree = _tree(_page(service, urls.Feed(key, "rss", 2), html=True))
+    first = urls.url(catalogue.site.root, urls.Feed(key, "rss"))
+    assert [_words(c) for c in tree.xpath("//main//code")] == [first]
+    previous = urls.url(catalogue.site.root, urls.Feed(key, "rss", 1))
+    assert tree.xpath(f"//a[@rel='prev'][@href='{previous}']")

@@ -144,7 +144,7 @@ def render_feed_page(
         feed=page,
         fmt=fmt,
         this=feed_link(catalogue, page.key),
-        self_url=page.url(fmt),
+        self_url=page.url(fmt, 1),
         others=[feed_link(catalogue, key) for key in others],
         paging=paging,
         **_common(site, lang),
