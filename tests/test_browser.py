@@ -250,6 +250,10 @@ def test_pages_fit_phone_and_desktop_widths(
         png = browser.get_screenshot_as_png()
         assert png.startswith(b"\x89PNG")
         (ARTIFACTS / f"{name}-{width}.png").write_bytes(png)
+        if browser.execute_script(
+            "const r = document.querySelector('.reaction'); if (r) r.scrollIntoView(); return !!r;"
+        ):
+            (ARTIFACTS / f"{name}-quotes-{width}.png").write_bytes(browser.get_screenshot_as_png())
     assert _console_errors(browser) == []
 
 
