@@ -298,3 +298,13 @@ def test_older_pages_tell_readers_to_subscribe_to_the_feed_itself() -> None:
     assert [_words(c) for c in tree.xpath("//main//code")] == [first]
     previous = urls.url(catalogue.site.root, urls.Feed(key, "rss", 1))
     assert tree.xpath(f"//a[@rel='prev'][@href='{previous}']")
+
+
+def test_index_sections_speak_their_own_language() -> None:
+    catalogue, service = _sample()
+    tree = _tree(_page(service, urls.Index()))
+    for language in catalogue.site.languages:
+        (section,) = tree.xpath(f"//section[@lang='{language}']")
+        headings = [_words(h) for h in section.xpath(".//h3")]
+        assert headings[0] == i18n.text(language, "all")
+        assert i18n.text(language, "topics") in headings

@@ -1,8 +1,9 @@
 """HTML pages for people: the index, a feed opened in a browser, and each article's page.
 
 Pages are Jinja2 templates (``templates/``) with autoescape on: plain text is escaped once, by
-the template engine; only our sanitised HTML (quotes, bodies) is marked safe, by the view
-objects that hold it. The JSON-LD in article pages is escaped for a ``<script>`` element.
+the template engine; only the Markdown renderer's sanitised HTML (quote segments, bodies) is
+inserted as it is, through ``markup(…)`` in the templates. The JSON-LD in article pages is
+escaped for a ``<script>`` element.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _render(template: str, lang: str, **context: Any) -> bytes:
     page = (
         _environment()
         .get_template(template)
-        .render(lang=lang, t=t, language_name=_i18n.language_name, **context)
+        .render(lang=lang, t=t, text=_i18n.text, language_name=_i18n.language_name, **context)
     )
     return page.encode()
 
