@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 
 import html5lib
 import lxml.html
@@ -308,3 +309,15 @@ def test_index_sections_speak_their_own_language() -> None:
         headings = [_words(h) for h in section.xpath(".//h3")]
         assert headings[0] == i18n.text(language, "all")
         assert i18n.text(language, "topics") in headings
+
+
+def test_an_empty_feed_says_so(valid_content: Path) -> None:
+    catalogue = load_content(valid_content).catalogue
+    assert catalogue is not None
+    key = FeedKey("en", "topics", "space")
+    assert not catalogue.items(key, NOW)
+    page = Smcfeed(catalogue).render(Request(urls.Feed(key, "json"), html=True), NOW)
+    html5lib.HTMLParser(strict=True).parse(page.body)
+    tree = _tree(page.body.decode())
+    assert not tree.xpath("//article") and not tree.xpath("//nav")
+    assert i18n.text("en", "page.no_items") in _words(tree)
