@@ -301,3 +301,33 @@ def test_page_for_browsers_lists_nothing_embargoed(make_content: Callable[[], Co
     after = service.render(request, lift)
     assert b"/en/topics/space/rss.xml" in after.body
     assert after.last_modified == lift
+
+
+_MEDIA = st.sampled_from([*_RANGES, "text/html", "application/xhtml+xml", "text/plain"])
+_ELEMENT = st.builds(
+    lambda media, q: media if q is None else f"{media};q={q}",
+    _MEDIA,
+    st.none() | st.sampled_from(["0", "0.1", "0.5", "0.9", "1", "1.0", "x", ""]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_ELEMENT, max_size=6).map(", ".join)
+    # Anything a client can put in a header line (no control characters).
+    | st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=80)
+)
+def test_any_accept_gets_the_feed_or_its_page_never_an_error(
+    client: TestClient, accept: str
+) -> None:
+    feed = client.get("/en/atom.xml", headers={"accept-encoding": "identity"})
+    try:
+        header = accept.encode("latin-1")
+    except UnicodeEncodeError:
+        header = accept.encode("utf-8")
+    response = client.get("/en/atom.xml", headers={"accept": header, "accept-encoding": "identity"})
+    assert response.status_code == 200
+    if _http.prefers_html(header.decode("latin-1")):
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+    else:
+        assert response.content == feed.content
