@@ -154,8 +154,8 @@ class Smcfeed:
         match request.route:
             case urls.Index():
                 return self.index(now)
-            case urls.Opml(fmt=fmt):
-                return self.opml(now, fmt)
+            case urls.Opml(fmt=listed):
+                return self.opml(now, listed)
             case urls.Feed(key=key, fmt=fmt, page=page) if request.html and audience is None:
                 return self.feed_page(key, fmt, page, now)
             case urls.Feed(key=key, fmt=fmt, page=page):
