@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import cache
 
 import html5lib
@@ -18,6 +19,7 @@ from smcfeed._content.loader import load_content
 from smcfeed._render import i18n
 from smcfeed._render.html import json_for_script
 from smcfeed.catalogue import Catalogue, FeedKey
+from smcfeed.exceptions import NotFound
 from smcfeed.models import Article
 from smcfeed.service import Request, Smcfeed
 
@@ -324,3 +326,35 @@ def test_an_empty_feed_says_so(make_content: Callable[[], ContentDir]) -> None:
     tree = _tree(page.body.decode())
     assert not tree.xpath("//article") and not tree.xpath("//nav")
     assert i18n.text("en", "page.no_items") in _words(tree)
+
+
+def test_a_journalists_article_page_marks_the_embargo(
+    make_content: Callable[[], ContentDir],
+) -> None:
+    content = make_content()
+    lift = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    content.write(
+        "articles/2026/comet-flyby.en.md",
+        f"""\
+        ---
+        type: briefing
+        title: A comet flies by
+        published: {lift.isoformat()}
+        topics: [space]
+        summary: Astronomers will brief on the comet.
+        ---
+        Text.
+        """,
+    )
+    catalogue = load_content(content).catalogue
+    assert catalogue is not None
+    service = Smcfeed(catalogue)
+    route = urls.Article("en", "comet-flyby", "html")
+    with pytest.raises(NotFound):
+        service.render(Request(route), NOW)
+    page = service.render(Request(route, audience="a-token"), NOW).body.decode()
+    html5lib.HTMLParser(strict=True).parse(page)
+    notice = i18n.embargo_notice("en", lift.astimezone(catalogue.site.zone))
+    assert [_words(h) for h in _tree(page).xpath("//h1")] == [f"{notice}: A comet flies by"]
+    public = service.render(Request(route), lift).body.decode()
+    assert [_words(h) for h in _tree(public).xpath("//h1")] == ["A comet flies by"]
