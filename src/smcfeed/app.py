@@ -33,7 +33,7 @@ from ._serve import http as _http
 from ._serve.state import ContentState
 from ._serve.tokens import TokenRegistry, ensure_outside
 from .clock import Clock, system_clock
-from .exceptions import BadRequest, NotFound, Redirect
+from .exceptions import BadRequest, NotFound, Redirect, Unsupported
 from .service import Request
 
 log = logging.getLogger("smcfeed")
@@ -113,6 +113,8 @@ class OutputResponder:
             return await self.error(send, 404, urls.not_found(path))
         except BadRequest as e:
             return await self.error(send, 400, str(e))
+        except Unsupported as e:
+            return await self.error(send, 501, str(e))
         except Redirect as e:
             return await self.redirect(send, e.location, token)
         coding = _http.choose_coding(accept_encoding) if accept_encoding else "identity"
@@ -122,6 +124,7 @@ class OutputResponder:
             snapshot.link_header(request),
             private=token is not None,
             vary=_http.VARY_FEED if feed else _http.VARY,
+            extra=_http.route_headers(request.route),
         )
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL

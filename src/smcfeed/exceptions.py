@@ -46,6 +46,10 @@ class BadRequest(SmcfeedError):
     """The request is malformed, e.g. a ``page`` that is not a positive integer (HTTP 400)."""
 
 
+class Unsupported(SmcfeedError):
+    """A format the route does not offer, where its protocol asks for HTTP 501 (oEmbed)."""
+
+
 class Redirect(SmcfeedError):
     """The output lives at another, canonical path (HTTP 301), e.g. ``?page=2``."""
 

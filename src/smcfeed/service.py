@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from importlib.resources import files
 
 from . import urls
+from ._render import embed as _embed
 from ._render import html as _html
 from ._render import json as _json
+from ._render import oembed as _oembed
+from ._render import openapi as _openapi
 from ._render import opml as _opml
 from ._render import xml as _xml
 from ._render.view import EPOCH, Item, ItemRenderer
@@ -62,6 +67,7 @@ class Smcfeed:
         self.catalogue = catalogue
         self.site = catalogue.site
         self._items = ItemRenderer(catalogue)
+        self._embeds = _embed.Embeds(catalogue, self._items)
 
     def feed(
         self, key: FeedKey, fmt: str, page: int, now: datetime, audience: str | None = None
@@ -142,6 +148,45 @@ class Smcfeed:
         keys, changed, upcoming = self._listing(now)
         return Output(_html.render_index(self.catalogue, keys), urls.HTML_TYPE, changed, upcoming)
 
+    def embed(self, route: urls.Route, now: datetime) -> Output:
+        """A widget, article card or quote card: HTML for an iframe."""
+        match route:
+            case urls.Widget(key=key, limit=limit):
+                done = self._embeds.widget(key, limit, now)
+            case urls.ArticleCard(lang=lang, slug=slug):
+                done = self._embeds.article_card(lang, slug, now)
+            case urls.QuoteCard(lang=lang, slug=slug, reaction=reaction):
+                done = self._embeds.quote_card(lang, slug, reaction, now)
+            case _:
+                raise NotFound(f"nothing to embed at {urls.path(route)}")
+        return Output(done.body, urls.HTML_TYPE, done.changed, done.expires)
+
+    def oembed(self, request: urls.OEmbed, now: datetime) -> Output:
+        """oEmbed for one of our public page URLs: the card or widget that shows it."""
+        target, fragment = urls.resolve(self.site.root, request.url)
+        route = self._embed_of(target, fragment, now)
+        shown = self.embed(route, now)
+        described = self._embeds.describe(route, now)
+        body = _oembed.response(self.site, described, request)
+        return Output(body, urls.media_type(request), shown.last_modified, shown.expires)
+
+    def _embed_of(self, target: urls.Route, fragment: str, now: datetime) -> urls.Route:
+        """The embed that stands for a page: a feed's widget, an article's card, or the quote
+        card of the reaction its fragment points at."""
+        match target:
+            case urls.Index():
+                return urls.Widget(FeedKey(self.site.default_language))
+            case urls.Feed(key=key):
+                return urls.Widget(key)
+            case urls.Article(lang=lang, slug=slug):
+                wanted = fragment.removeprefix("reaction-")
+                if wanted and self._embeds.has_reaction(lang, slug, wanted, now):
+                    return urls.QuoteCard(lang, slug, wanted)
+                return urls.ArticleCard(lang, slug)
+            case urls.Widget() | urls.ArticleCard() | urls.QuoteCard():
+                return target
+        raise NotFound(f"nothing to embed at {urls.path(target)}")
+
     def render(self, request: Request, now: datetime) -> Output:
         """The output ``request`` asks for, as of ``now``. Raises NotFound.
 
@@ -164,9 +209,23 @@ class Smcfeed:
                 return self.article(lang, slug, now, audience)
             case urls.Article(lang=lang, slug=slug, fmt="html"):
                 return self.article_page(lang, slug, now, audience)
+            case urls.Widget() | urls.ArticleCard() | urls.QuoteCard():
+                return self.embed(request.route, now)
+            case urls.OEmbed():
+                return self.oembed(request.route, now)
+            case urls.OpenApi():
+                return Output(_openapi.render(self.site), urls.JSON_TYPE, EPOCH, None)
+            case urls.Asset(name="embed.js"):
+                return Output(_asset("embed.js"), urls.JS_TYPE, EPOCH, None)
         raise NotFound(f"nothing at {urls.path(request.route)}")
 
     def get(self, path: str, query: str, now: datetime) -> Output:
         """The public output at ``path`` with ``query``, as of ``now`` (NotFound, BadRequest
         or Redirect when there is none)."""
         return self.render(Request(urls.parse(path, query)), now)
+
+
+@cache
+def _asset(name: str) -> bytes:
+    """A fixed file shipped in the package's ``static`` folder."""
+    return files("smcfeed").joinpath(f"static/{name}").read_bytes()

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .catalogue import FeedKey, FeedKind
-from .exceptions import BadRequest, NotFound, Redirect
+from .exceptions import BadRequest, NotFound, Redirect, Unsupported
 
 #: Slugs and ids: lowercase letters and digits, single hyphens between them.
 SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -114,6 +114,14 @@ class QuoteCard:
 
 
 @dataclass(frozen=True)
+class ArticleCard:
+    """``/embed/{lang}/articles/{slug}``: one article (title, age, type, quotes) as a card."""
+
+    lang: str
+    slug: str
+
+
+@dataclass(frozen=True)
 class OEmbed:
     """``/oembed?url=…``: an oEmbed 1.0 response for one of our page URLs."""
 
@@ -135,7 +143,9 @@ class Asset:
     name: str
 
 
-Route = Index | Opml | Feed | Article | Widget | QuoteCard | OEmbed | OpenApi | Asset
+Route = Index | Opml | Feed | Article | Widget | ArticleCard | QuoteCard | OEmbed | OpenApi | Asset
+#: The formats an oEmbed response comes in (oEmbed 1.0, section 2.2).
+OEMBED_FORMATS = ("json", "xml")
 
 #: Fixed files and their media types.
 ASSETS = {"feed.xsl": XSL_TYPE, "embed.js": JS_TYPE}
@@ -175,6 +185,8 @@ def path(route: Route) -> str:
         case Widget(key=key, limit=limit):
             base = "/embed" + feed_folder(key)
             return base if limit == WIDGET_LIMIT else f"{base}?limit={limit}"
+        case ArticleCard(lang=lang, slug=slug):
+            return f"/embed/{lang}/articles/{slug}"
         case QuoteCard(lang=lang, slug=slug, reaction=reaction):
             return f"/embed/{lang}/articles/{slug}/reactions/{reaction}"
         case OEmbed(url=target, fmt=fmt, maxwidth=maxwidth, maxheight=maxheight):
@@ -206,7 +218,7 @@ def private_path(token: str, route: Route) -> str:
 def media_type(route: Route) -> str:
     """The media type of ``route``'s output (a feed asked for as HTML aside)."""
     match route:
-        case Index() | Widget() | QuoteCard() | Article(fmt="html"):
+        case Index() | Widget() | ArticleCard() | QuoteCard() | Article(fmt="html"):
             return HTML_TYPE
         case Opml():
             return OPML_TYPE
@@ -230,7 +242,8 @@ _WIDGET_RE = re.compile(
     rf"^/embed/(?P<lang>{LANG})(?:/(?P<kind>topics|types|experts)/(?P<value>{SLUG}))?/?$"
 )
 _CARD_RE = re.compile(
-    rf"^/embed/(?P<lang>{LANG})/articles/(?P<slug>{SLUG})/reactions/(?P<reaction>{SLUG})$"
+    rf"^/embed/(?P<lang>{LANG})/articles/(?P<slug>{SLUG})"
+    rf"(?:/reactions/(?P<reaction>{SLUG}))?$"
 )
 _OPML_RE = re.compile(r"^/feeds/(?P<fmt>rss|atom|json)\.opml$")
 
@@ -276,6 +289,9 @@ def parse(request_path: str, query: str = "") -> Route:
         if not target:
             raise BadRequest("oembed needs a url parameter")
         fmt = params.get("format") or "json"
+        if fmt not in OEMBED_FORMATS:
+            # oEmbed 1.0 (section 2.3.4) asks for 501 Not Implemented here.
+            raise Unsupported(f"oembed format must be json or xml, not '{_shown(fmt, 20)}'")
         return OEmbed(
             target,
             fmt,
@@ -300,6 +316,8 @@ def parse(request_path: str, query: str = "") -> Route:
         return Article(match["lang"], match["slug"], "json" if match["json"] else "html")
     match = _CARD_RE.match(request_path)
     if match:
+        if match["reaction"] is None:
+            return ArticleCard(match["lang"], match["slug"])
         return QuoteCard(match["lang"], match["slug"], match["reaction"])
     match = _WIDGET_RE.match(request_path)
     if match:
@@ -317,6 +335,36 @@ def not_found(request_path: str) -> str:
     with nothing public yet, an unknown one and a private path with a wrong token answer
     alike."""
     return f"nothing at {_shown(request_path)}"
+
+
+def resolve(root: str, target: str) -> tuple[Route, str]:
+    """The route one of our public absolute URLs names, and its fragment (without ``#``).
+
+    ``root`` is our base URL without its trailing slash. A URL elsewhere, a private one, or
+    one that names no output raises NotFound; either scheme is accepted, as a CMS may have
+    rewritten it. A non-canonical URL (``?page=2``) resolves to its canonical route.
+    """
+    parts = urlsplit(target.strip())
+    ours = urlsplit(root)
+    prefix = ours.path.rstrip("/")
+    request_path = parts.path or "/"
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or parts.netloc.lower() != ours.netloc.lower()
+        or not request_path.startswith(prefix + "/")
+    ):
+        raise NotFound(f"not a URL of this service: {_shown(target)}")
+    request_path = request_path[len(prefix) :]
+    if split_private(request_path)[0] is not None:
+        raise NotFound(f"nothing public at {_shown(target)}")
+    try:
+        route = parse(request_path, parts.query)
+    except Redirect as moved:
+        where, _, query = moved.location.partition("?")
+        route = parse(where, query)
+    except BadRequest as e:
+        raise NotFound(f"nothing at {_shown(target)}") from e
+    return route, parts.fragment
 
 
 def split_private(request_path: str) -> tuple[str | None, str]:

@@ -9,7 +9,9 @@ from functools import lru_cache
 
 import orjson
 
+from .. import urls
 from .._content.grid import seconds_to_line
+from .._render.embed import CSP as EMBED_CSP
 from .responses import ENCODINGS, CachedResponse
 
 #: Methods the output routes answer.
@@ -134,18 +136,28 @@ def max_age(now: datetime, longest: int, grid_minutes: int) -> int:
     return max(0, min(longest, seconds_to_line(now, grid_minutes)))
 
 
+def route_headers(route: urls.Route) -> dict[str, str]:
+    """Headers a kind of output needs beyond the common ones: the embeds' strict
+    Content-Security-Policy, which lets any site frame them."""
+    if isinstance(route, urls.Widget | urls.ArticleCard | urls.QuoteCard):
+        return {"content-security-policy": EMBED_CSP}
+    return {}
+
+
 def headers_for(
     cached: CachedResponse,
     coding: str,
     link: str | None,
     private: bool = False,
     vary: str = VARY,
+    extra: dict[str, str] | None = None,
 ) -> list[tuple[bytes, bytes]]:
     """The response headers of ``cached`` in ``coding``, except Cache-Control; kept.
 
     A private response (a journalist's feed) carries no CORS headers and asks search engines
     not to index it. ``vary`` is VARY_FEED for a public feed, in both its representations
-    (the feed and its HTML page).
+    (the feed and its HTML page). ``extra`` adds the headers of a kind of output
+    (:func:`route_headers`).
     """
     found = cached.headers.get(coding)
     if found is None:
@@ -163,6 +175,8 @@ def headers_for(
             pairs["content-encoding"] = coding
         if link:
             pairs["link"] = link
+        if extra:
+            pairs.update(extra)
         found = [(k.encode(), v.encode()) for k, v in pairs.items()]
         cached.headers[coding] = found
     return found

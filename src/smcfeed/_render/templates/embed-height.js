@@ -1,0 +1,1 @@
+(function(){var p=window.parent;if(!p||p===window)return;var last=0;function send(){var h=Math.ceil(document.documentElement.getBoundingClientRect().height);if(h!==last){last=h;p.postMessage({type:"smcfeed:height",height:h},"*")}}addEventListener("load",send);if(window.ResizeObserver)new ResizeObserver(send).observe(document.documentElement)})();
