@@ -73,7 +73,10 @@ def iframe_src(html: str) -> str:
         (f"{ROOT}/es/page/2/feed.json", f"{ROOT}/embed/es"),
         (f"{ROOT}/embed/es/types/reaction?limit=3", f"{ROOT}/embed/es/types/reaction?limit=3"),
         (f"{ROOT}/", f"{ROOT}/embed/es"),
-        ("http://feeds.smc-demo.org/en/topics/climate/feed.json", f"{ROOT}/embed/en/topics/climate"),
+        (
+            "http://feeds.smc-demo.org/en/topics/climate/feed.json",
+            f"{ROOT}/embed/en/topics/climate",
+        ),
     ],
 )
 def test_our_urls_get_a_rich_iframe_of_their_card_or_widget(
