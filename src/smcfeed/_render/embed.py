@@ -44,6 +44,7 @@ _TEXTS = {
     "en": {
         "question": "Question",
         "read_more": "Read the full reaction",
+        "more_reactions.one": "1 more expert reaction",
         "more_reactions": "{n} more expert reactions",
         "empty": "Nothing published yet.",
         "subscribe": "Subscribe (RSS)",
@@ -53,6 +54,7 @@ _TEXTS = {
     "es": {
         "question": "Pregunta",
         "read_more": "Leer la reacción completa",
+        "more_reactions.one": "1 reacción más de expertos",
         "more_reactions": "{n} reacciones más de expertos",
         "empty": "Aún no hay nada publicado.",
         "subscribe": "Suscribirse (RSS)",
@@ -282,7 +284,11 @@ class Embeds:
                 }
                 for r in reactions[:shown]
             ],
-            "more": text(lang, "more_reactions", n=hidden) if hidden else None,
+            "more": (
+                text(lang, "more_reactions.one" if hidden == 1 else "more_reactions", n=hidden)
+                if hidden
+                else None
+            ),
             "credit": _quotes.credit(site, lang, " / ".join(v for v in vias if v) or None),
         }
 

@@ -47,7 +47,7 @@ def _add(found: list[Segment], question: str | None, part: str) -> None:
         found.append(Segment(question, part, _markdown.plain_text(part) if part else ""))
 
 
-def excerpt(reaction: Reaction, limit: int = 260) -> str:
+def excerpt(reaction: Reaction, limit: int = 200) -> str:
     """The expert's first words (never a question), cut at a word near ``limit`` characters."""
     text = " ".join(s.text for s in segments(reaction) if s.text)
     text = " ".join(text.split())
