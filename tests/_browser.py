@@ -30,7 +30,7 @@ from ._support import ROOT, SAMPLE
 
 CHROMIUM = os.environ.get("SMCFEED_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SMCFEED_CHROMEDRIVER", "/usr/bin/chromedriver")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 #: Chromium's flags: headless, no sandbox (CI runs as root), and no traffic of its own.
 FLAGS = (
@@ -146,7 +146,7 @@ def need_chromium() -> None:
 
 def need_axe() -> str:
     if not AXE.is_file():
-        pytest.skip(f"axe-core is not installed at {AXE}: run npm ci (.ci/run does)")
+        pytest.skip(f"axe-core is not installed at {AXE}: run npm ci --prefix tests/node (.ci/run does)")
     return AXE.read_text("utf-8")
 
 
