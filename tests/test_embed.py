@@ -233,12 +233,12 @@ def test_quote_card_credit_names_the_sister_centre(make_content: object) -> None
     body = service.get("/embed/es/articles/mars-samples/reactions/lucia-perez", "", NOW).body
     tree = parse_strict(body)
     credit = _texts(tree, "p", "credit")[0]
-    assert "Recogido por SMC Demo Francia" in credit
+    assert credit.startswith("Fuente: Centro de prueba (CC BY 4.0), vía SMC Demo Francia")
     declared = _texts(tree, "p", "conflicts")[0]
     assert declared == "Conflictos de interés: Ha asesorado a la agencia espacial en otro proyecto."
     # In the widget too, on the item that shows it.
     widget = parse_strict(service.get("/embed/es/topics/space", "", NOW).body)
-    assert "Recogido por SMC Demo Francia" in _texts(widget, "p", "credit")[0]
+    assert "vía SMC Demo Francia" in _texts(widget, "p", "credit")[0]
 
 
 @pytest.mark.parametrize(

@@ -179,9 +179,9 @@ class Smcfeed:
             case urls.Feed(key=key):
                 return urls.Widget(key)
             case urls.Article(lang=lang, slug=slug):
-                wanted = fragment.removeprefix("reaction-")
-                if wanted and self._embeds.has_reaction(lang, slug, wanted, now):
-                    return urls.QuoteCard(lang, slug, wanted)
+                for wanted in dict.fromkeys((fragment, fragment.removeprefix("reaction-"))):
+                    if wanted and self._embeds.has_reaction(lang, slug, wanted, now):
+                        return urls.QuoteCard(lang, slug, wanted)
                 return urls.ArticleCard(lang, slug)
             case urls.Widget() | urls.ArticleCard() | urls.QuoteCard():
                 return target

@@ -15,11 +15,11 @@ from markupsafe import Markup
 from .. import urls
 from ..catalogue import Catalogue, FeedKey
 from ..exceptions import NotFound
-from ..models import Article, Reaction, Site
+from ..models import Article, Site
 from . import oembed as _oembed
 from . import quotes as _quotes
 from . import templating as _templating
-from .view import EPOCH, Item, ItemRenderer, feed_title
+from .view import EPOCH, Item, ItemRenderer, ReactionView, credit_line, feed_title
 
 CSS, SCRIPT = "embed.css", "embed-height.js"
 #: Reactions a widget item shows (the article card shows them all).
@@ -146,11 +146,11 @@ class Embeds:
         site = self.site
         article = self.catalogue.article(lang, slug, now)
         item = self.items.item(article, now)
-        reaction = _quotes.find(item.content.reactions, wanted)
-        if reaction is None:
+        view = _quotes.find(item.reactions, wanted)
+        if view is None:
             raise NotFound(f"no reaction {wanted} in {lang}/{slug}")
         last, upcoming = self.items.changes(article, now)
-        expert = reaction.expert
+        expert = view.expert
         route = urls.QuoteCard(lang, slug, wanted)
         body = _templating.render(
             "quote-card.html",
@@ -163,24 +163,24 @@ class Embeds:
             date=date_label(article.published, site, lang),
             age=item.age.text if item.age else None,
             name=expert.name,
-            role=_role(reaction, lang),
+            role=view.role,
             organisation=expert.organisation,
             segments=[
-                {"question": s.question, "text_html": Markup(s.text_html)}
-                for s in _quotes.segments(reaction)
+                {"question": s.question, "text_html": Markup(s.text_html)} for s in view.segments
             ],
             question_label=text(lang, "question"),
-            conflicts=_quotes.conflicts(reaction, lang),
-            note=_quotes.note(reaction, lang),
-            credit=_quotes.credit(site, lang, reaction.via),
-            link=_reaction_link(item, reaction),
+            conflicts=_quotes.conflicts(view, lang),
+            note=_quotes.note(view, lang),
+            credit=view.credit,
+            # The quote on our page; the centre's own page when it has one (no anchors there).
+            link=item.url if article.source_url else view.anchor_url,
             read_more=text(lang, "read_more"),
         )
         return Rendered(body, last, upcoming)
 
     def has_reaction(self, lang: str, slug: str, wanted: str, now: datetime) -> bool:
         article = self.catalogue.article(lang, slug, now)
-        return _quotes.find(self.catalogue.content(article).reactions, wanted) is not None
+        return any(r.id == wanted for r in self.catalogue.content(article).reactions)
 
     def describe(self, route: urls.Route, now: datetime) -> _oembed.Embed:
         """An embed's title, author and natural size, for its oEmbed response."""
@@ -215,7 +215,8 @@ class Embeds:
                 )
             case urls.QuoteCard(lang=lang, slug=slug, reaction=wanted):
                 article = self.catalogue.article(lang, slug, now)
-                reaction = _quotes.find(self.catalogue.content(article).reactions, wanted)
+                reactions = self.catalogue.content(article).reactions
+                reaction = next((r for r in reactions if r.id == wanted), None)
                 if reaction is None:
                     raise NotFound(f"no reaction {wanted} in {lang}/{slug}")
                 expert = reaction.expert
@@ -262,7 +263,7 @@ class Embeds:
 
     def _item(self, item: Item, shown: int) -> dict[str, Any]:
         site, lang, article = self.site, item.lang, item.article
-        reactions = item.content.reactions
+        reactions = item.reactions
         vias = dict.fromkeys(r.via for r in reactions[:shown] if r.via)
         hidden = len(reactions) - min(shown, len(reactions))
         return {
@@ -272,32 +273,22 @@ class Embeds:
             "iso": article.published.isoformat(),
             "date": date_label(article.published, site, lang),
             "age": item.age.text if item.age else None,
-            "reactions": [
-                {
-                    "url": _reaction_link(item, r),
-                    "excerpt": _quotes.excerpt(r),
-                    "name": r.expert.name,
-                    "role": _role(r, lang),
-                    "organisation": r.expert.organisation,
-                    "conflicts": _quotes.conflicts(r, lang),
-                    "note": _quotes.note(r, lang),
-                }
-                for r in reactions[:shown]
-            ],
+            "reactions": [self._reaction(r, lang) for r in reactions[:shown]],
             "more": (
                 text(lang, "more_reactions.one" if hidden == 1 else "more_reactions", n=hidden)
                 if hidden
                 else None
             ),
-            "credit": _quotes.credit(site, lang, " / ".join(v for v in vias if v) or None),
+            "credit": credit_line(site, lang, " / ".join(v for v in vias if v) or None),
         }
 
-
-def _role(reaction: Reaction, lang: str) -> str:
-    role = reaction.expert.role
-    return role.get(lang) or next(iter(role.values()))
-
-
-def _reaction_link(item: Item, reaction: Reaction) -> str:
-    """Where a reader finds the full reaction: the article's page, at the quote."""
-    return item.url
+    def _reaction(self, view: ReactionView, lang: str) -> dict[str, Any]:
+        return {
+            "url": view.anchor_url,
+            "excerpt": _quotes.excerpt(view.reaction),
+            "name": view.expert.name,
+            "role": view.role,
+            "organisation": view.expert.organisation,
+            "conflicts": _quotes.conflicts(view, lang),
+            "note": _quotes.note(view, lang),
+        }
