@@ -188,3 +188,37 @@ def test_embeds_work_with_javascript_off(ours: str, tmp_path: Path) -> None:
         # JavaScript really was off: nothing resized the iframes from their given heights.
         assert widget["iframe_height"] == 400 and card["iframe_height"] == 300
         assert console_problems(driver) == []
+
+
+def _readme_quote_box(ours: str) -> str:
+    """The README's "quote box from the API" example, pointed at the server under test."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    code = text.split("```js\n", 1)[1].split("```", 1)[0]
+    assert "https://feeds.smc-demo.org" in code
+    return code.replace("https://feeds.smc-demo.org", ours)
+
+
+def test_the_readmes_quote_box_works_on_a_partner_page(ours: str, tmp_path: Path) -> None:
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Story</title>'
+        '<link rel="icon" href="data:,"></head><body><main id="story"><h1>Story</h1></main>'
+        f'<script type="module">{_readme_quote_box(ours)}</script></body></html>'
+    ).encode()
+    with host_server({"/": (page, {})}) as host, chromium(tmp_path / "profile") as driver:
+        driver.get(host.url("/"))
+        assert wait_for(lambda: bool(driver.find_elements("css selector", "figure.smc-quote")))
+        box = driver.find_element("css selector", "figure.smc-quote")
+        questions = [p.text for p in box.find_elements("css selector", "p.smc-question")]
+        words = [q.text for q in box.find_elements("css selector", "blockquote")]
+        caption = box.find_element("css selector", "figcaption").text
+        credit = box.find_element("css selector", "p.smc-credit").text
+        problems = console_problems(driver)
+    assert questions == [
+        "Is the study based on solid data and methods?",
+        "What are the limitations?",
+    ]
+    assert len(words) == 2 and words[0].startswith("The evaluation is thorough.")
+    assert not any(q in w for q in questions for w in words)
+    assert caption.startswith("Elena Marković, ")
+    assert credit == "Source: SMC Demo (CC BY 4.0)"
+    assert problems == []
