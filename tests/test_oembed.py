@@ -15,16 +15,18 @@ import time
 import urllib.request
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import html5lib
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from smcfeed import FixedClock, create_app
+from smcfeed import FixedClock, NotFound, Smcfeed, create_app, load_content
 
 from ._support import NOW, SAMPLE
 
@@ -277,3 +279,45 @@ def test_micawber_embeds_a_pasted_link_after_discovering_our_provider(live: str)
     # And the way a CMS uses it: a pasted link in a story becomes the card.
     story = providers.parse_text(f"Read what the experts said:\n{quote}\n")
     assert f'<iframe src="{card}/reactions/elena-markovic"' in story
+
+
+# --- embargoes ---------------------------------------------------------------------------
+
+
+def _sample_articles() -> list[tuple[str, str, datetime]]:
+    catalogue = load_content(SAMPLE).catalogue
+    assert catalogue is not None
+    return [(a.lang, a.slug, a.published) for a in catalogue.articles]
+
+
+ARTICLES = _sample_articles()
+SERVICE = Smcfeed(load_content(SAMPLE).catalogue)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    article=st.sampled_from(ARTICLES),
+    when=st.datetimes(
+        min_value=datetime(2019, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
+    shape=st.sampled_from(["page", "json", "card"]),
+)
+def test_oembed_knows_an_article_exactly_when_it_is_public(
+    article: tuple[str, str, datetime], when: datetime, shape: str
+) -> None:
+    """Before its publication instant an article is unknown to oEmbed (404, like any unknown
+    URL), from that instant on it embeds; the embedded page agrees."""
+    lang, slug, published = article
+    page = {
+        "page": f"{ROOT}/{lang}/articles/{slug}",
+        "json": f"{ROOT}/{lang}/articles/{slug}.json",
+        "card": f"{ROOT}/embed/{lang}/articles/{slug}",
+    }[shape]
+    try:
+        body = SERVICE.get("/oembed", urlencode({"url": page}), when).body
+    except NotFound:
+        assert when < published
+        return
+    assert when >= published
+    src = iframe_src(orjson.loads(body)["html"])
+    assert SERVICE.get(urlsplit(src).path, urlsplit(src).query, when).body
