@@ -101,15 +101,14 @@ class Embeds:
 
     def visible(self, key: FeedKey, now: datetime) -> Sequence[Article]:
         """A feed's public items; a slice with nothing public is as unknown as a missing one."""
-        articles = self.catalogue.items(key, now)
-        if key.kind != "all" and not articles:
+        if not self.catalogue.exists(key, now):
             raise NotFound(f"no feed {key.path}")
-        return articles
+        return self.catalogue.items(key, now)
 
     def widget(self, key: FeedKey, limit: int, now: datetime) -> Rendered:
         articles = self.visible(key, now)
         chosen = [self.items.item(a, now) for a in articles[:limit]]
-        changed = [articles[0].published if articles else EPOCH]
+        changed = [min(articles[0].published, now) if articles else EPOCH]
         expires = [self.catalogue.next_release(now, key)]
         for item in chosen:
             last, upcoming = self.items.changes(item.article, now)
