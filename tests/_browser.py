@@ -146,7 +146,9 @@ def need_chromium() -> None:
 
 def need_axe() -> str:
     if not AXE.is_file():
-        pytest.skip(f"axe-core is not installed at {AXE}: run npm ci --prefix tests/node (.ci/run does)")
+        pytest.skip(
+            f"axe-core is not installed at {AXE}: run npm ci --prefix tests/node (.ci/run does)"
+        )
     return AXE.read_text("utf-8")
 
 
