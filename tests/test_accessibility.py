@@ -1,5 +1,6 @@
-"""Every HTML page we serve parses in html5lib without a single error and passes axe-core in
-Chromium (light and dark) with no serious or critical violation, and no console problems."""
+"""Every HTML page we serve — index, feed pages, article pages, widgets and cards — parses in
+html5lib without a single error and passes axe-core in Chromium (light and dark) with no
+serious or critical violation, and no console problems."""
 
 from __future__ import annotations
 
@@ -52,10 +53,20 @@ def html_paths() -> list[str]:
                 routes.append(urls.ArticleCard(article.lang, article.slug))
                 routes.append(urls.QuoteCard(article.lang, article.slug, reaction.expert_id))
     assert all(picked.values()), picked
+    # The pages for readers: a feed opened in a browser, older pages, articles.
+    routes.append(urls.Feed(FeedKey("es"), "rss"))
+    routes.append(urls.Feed(FeedKey("es"), "atom", 2))
+    routes.append(urls.Feed(FeedKey("en", "experts", "elena-markovic"), "json"))
+    routes.append(urls.Article("es", "olas-de-calor-mortalidad-europa", "html"))
+    routes.append(urls.Article("en", "ai-weather-forecast-model-ensemble", "html"))
     return [urls.path(route) for route in routes]
 
 
 PATHS = html_paths()
+#: What Chromium sends when it opens a page.
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +78,8 @@ def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.parametrize("path", PATHS)
 def test_page_parses_without_errors(ours: str, path: str) -> None:
-    with urllib.request.urlopen(ours + path, timeout=10) as response:
+    request = urllib.request.Request(ours + path, headers={"accept": BROWSER_ACCEPT})
+    with urllib.request.urlopen(request, timeout=10) as response:
         assert response.headers["content-type"] == "text/html; charset=utf-8"
         body = response.read()
     parser = html5lib.HTMLParser(strict=True)
@@ -107,4 +119,9 @@ def test_pages_pass_axe_in_light_and_dark(ours: str, tmp_path: Path) -> None:
         problems = console_problems(driver)
     assert checked == 2 * len(PATHS)
     assert failures == {}
-    assert [p for p in problems if "favicon" not in p] == []
+    # The sample's pictures live on the centre's (fictional) website, which this machine
+    # cannot reach; anything else in the console is a problem.
+    offline = "Failed to load resource: net::ERR_NAME_NOT_RESOLVED"
+    assert [
+        p for p in problems if not (p.startswith("https://smc-demo.org/") and offline in p)
+    ] == []

@@ -201,12 +201,17 @@ def _discovery(html: bytes) -> dict[str, str]:
         ("/embed/en/topics/climate?limit=3", f"{ROOT}/embed/en/topics/climate?limit=3"),
         (CARD.removeprefix(ROOT), CARD),
         (QUOTE.removeprefix(ROOT), QUOTE),
+        (ARTICLE.removeprefix(ROOT), ARTICLE),
+        ("/es/topics/climate/atom.xml", f"{ROOT}/es/topics/climate/atom.xml"),
+        ("/en/page/2/feed.json", f"{ROOT}/en/page/2/feed.json"),
     ],
 )
 def test_every_html_page_advertises_oembed_for_itself(
     client: TestClient, page: str, target: str
 ) -> None:
-    links = _discovery(client.get(page).content)
+    response = client.get(page, headers={"accept": "text/html,application/xhtml+xml;q=0.9"})
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    links = _discovery(response.content)
     assert set(links) == {"application/json+oembed", "text/xml+oembed"}
     for media, href in links.items():
         parts = urlsplit(href)

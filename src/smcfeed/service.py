@@ -127,7 +127,8 @@ class Smcfeed:
         """``/{lang}/articles/{slug}``: the article's HTML page; with ``audience``, as a
         journalist sees it."""
         item, last, upcoming = self._article_item(lang, slug, now, audience)
-        return Output(_html.render_article_page(self.site, item), urls.HTML_TYPE, last, upcoming)
+        body = _html.render_article_page(self.site, item, public=audience is None)
+        return Output(body, urls.HTML_TYPE, last, upcoming)
 
     def _listing(self, now: datetime) -> tuple[list[FeedKey], datetime, datetime | None]:
         keys = self.catalogue.listed_feeds(now)

@@ -22,6 +22,7 @@ from .. import urls
 from ..catalogue import Catalogue, FeedKey
 from ..models import Site
 from . import i18n as _i18n
+from . import oembed as _oembed
 from .opml import FORMAT_NAMES
 from .view import FeedPage, Item, feed_title, feed_url
 
@@ -92,8 +93,11 @@ def _date(site: Site) -> Callable[[datetime], str]:
     return lambda instant: instant.astimezone(site.zone).date().isoformat()
 
 
-def _common(site: Site, lang: str) -> dict[str, Any]:
+def _common(site: Site, lang: str, page: urls.Route | None = None) -> dict[str, Any]:
+    """What every page shows; ``page``, the public route of the page, is what its oEmbed
+    discovery links point at (private pages have none)."""
     return {
+        "oembed": _oembed.discovery(site, page) if page is not None else [],
         "site": site,
         "site_title": site.title[lang],
         "home": urls.url(site.root, urls.Index()),
@@ -123,7 +127,7 @@ def render_index(catalogue: Catalogue, keys: Sequence[FeedKey]) -> bytes:
         groups=groups,
         discovered=discovered,
         description=site.description[lang],
-        **_common(site, lang),
+        **_common(site, lang, urls.Index()),
     )
 
 
@@ -148,14 +152,17 @@ def render_feed_page(
         self_url=page.url(fmt, 1),
         others=[feed_link(catalogue, key) for key in others],
         paging=paging,
-        **_common(site, lang),
+        **_common(
+            site, lang, urls.Feed(page.key, fmt, page.page) if page.audience is None else None
+        ),
     )
 
 
-def render_article_page(site: Site, item: Item) -> bytes:
+def render_article_page(site: Site, item: Item, public: bool = True) -> bytes:
     """``/{lang}/articles/{slug}``: one article with its quotes, study, licence, translations
-    and schema.org JSON-LD."""
+    and schema.org JSON-LD; a ``public`` page advertises oEmbed."""
     lang = item.lang
+    route = urls.Article(lang, item.slug, "html")
     return _render(
         "article.html",
         lang,
@@ -163,7 +170,7 @@ def render_article_page(site: Site, item: Item) -> bytes:
         article=item.article,
         study_url=_study_url(item),
         json_ld=json_ld(site, item),
-        **_common(site, lang),
+        **_common(site, lang, route if public else None),
     )
 
 
