@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from .. import urls
@@ -23,6 +23,7 @@ from ..catalogue import Catalogue, FeedKey
 from ..models import Site
 from . import i18n as _i18n
 from . import oembed as _oembed
+from . import templating as _templating
 from .opml import FORMAT_NAMES
 from .view import FeedPage, Item, feed_title, feed_url
 
@@ -32,14 +33,8 @@ _SCRIPT_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("smcfeed._render", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    """The package's one Jinja2 setup (:mod:`.templating`), plus the JSON-LD filter."""
+    env = _templating.ENV.overlay()
     env.filters["jsonld"] = json_for_script
     return env
 
