@@ -169,11 +169,11 @@ def profile_start(folder: Path, cold: bool, top: int, timeout: float) -> None:
 def profile_memory(folder: Path, top: int) -> None:
     import linecache
 
-    from smcfeed._content import loader as _loader
+    from smcfeed._content import parallel as _parallel
     from smcfeed._content.loader import load_content
     from smcfeed._serve.state import build_snapshot
 
-    _loader.PARALLEL_FROM = 10**9  # type: ignore[attr-defined]  # one process: see the sites
+    _parallel.PARALLEL_FROM = 10**9  # one process: see the sites
     tracemalloc.start(12)
     started = time.perf_counter()
     result = load_content(folder)

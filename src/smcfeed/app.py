@@ -32,6 +32,7 @@ from ._serve import health as _health
 from ._serve import http as _http
 from ._serve.state import ContentState
 from ._serve.tokens import TokenRegistry, ensure_outside
+from ._serve.watch import watch as _watch
 from .clock import Clock, system_clock
 from .exceptions import BadRequest, NotFound, Redirect, Unsupported
 from .service import Request
@@ -261,25 +262,3 @@ def create_app(
         lifespan=lifespan,
     )
     return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state)
-
-
-async def _watch(state: ContentState) -> None:
-    """Reload when files under the content folder change and the edits have settled."""
-    from watchfiles import awatch
-
-    catch_up = asyncio.create_task(_catch_up(state))
-    try:
-        async for changes in awatch(state.root, debounce=100, step=50, recursive=True):
-            log.info("content changed (%d file(s)); reloading", len(changes))
-            paths = [Path(path) for _, path in changes]
-            await asyncio.to_thread(state.reload, paths)
-    finally:
-        catch_up.cancel()
-
-
-async def _catch_up(state: ContentState, delay: float = 1.0) -> None:
-    """Look at every file once more after the watcher has started, in case one changed
-    between the first load and then (unchanged files are not read again)."""
-    await asyncio.sleep(delay)
-    if await asyncio.to_thread(state.reload):
-        log.info("content changed while starting: reloaded")

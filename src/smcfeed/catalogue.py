@@ -133,10 +133,10 @@ class Catalogue:
         experts: Mapping[str, Expert],
         articles: Iterable[Article],
         previous: Catalogue | None = None,
-        delta: tuple[list[Article], list[Article]] | None = None,
     ) -> None:
-        """``previous``: the catalogue this one replaces; with ``delta`` (the articles that
-        left it and those that entered), only the indexes those touch are rebuilt."""
+        """``previous``: the catalogue this one replaces. Only the indexes that the articles
+        which left it or entered it touch are rebuilt; the result is the same as without
+        ``previous``."""
         self.site = site
         self.topics = dict(topics)
         self.experts = dict(experts)
@@ -150,7 +150,7 @@ class Catalogue:
         if (
             previous is not None
             and previous.topics == self.topics
-            and self._update(previous, articles, delta)
+            and self._update(previous, articles)
         ):
             return
         keys = [(-a.published.timestamp(), a.slug, a.lang, i) for i, a in enumerate(articles)]
@@ -191,17 +191,17 @@ class Catalogue:
         self,
         previous: Catalogue,
         articles: list[Article],
-        delta: tuple[list[Article], list[Article]] | None,
     ) -> bool:
         """Build from ``previous`` by changing only what differs: an edit to one article in a
-        large catalogue must not cost a rebuild of every index. False if too much differs."""
-        if delta is not None:
-            removed, added = delta
-        else:
-            before = {id(a) for a in previous.articles}
-            now = {id(a) for a in articles}
-            removed = [a for a in previous.articles if id(a) not in now]
-            added = [a for a in articles if id(a) not in before]
+        large catalogue must not cost a rebuild of every index. False if too much differs.
+
+        What differs is worked out here, from ``previous`` itself (articles are the same
+        objects while their files are unchanged), never told by the caller: so the result
+        holds exactly ``articles``, whichever loads came between."""
+        before = {id(a) for a in previous.articles}
+        now = {id(a) for a in articles}
+        removed = [a for a in previous.articles if id(a) not in now]
+        added = [a for a in articles if id(a) not in before]
         if len(removed) + len(added) > _MAX_UPDATE:
             return False
         affected: dict[FeedKey, tuple[list[Article], list[Article]]] = {}

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._content.grid import off_grid_embargoes
+from ._content.lint import markup_warnings
 from ._content.loader import load_content
 from ._serve import tokens as _tokens
 from .clock import system_clock
@@ -23,7 +24,11 @@ def _check(args: argparse.Namespace) -> int:
         errors += off_grid_embargoes(result.catalogue, system_clock(), Path(args.dir))
     for error in errors:
         print(error, file=sys.stdout)
-    for warning in result.warnings:
+    # Warnings (``path:line: warning: …``) do not change the exit status.
+    warnings = list(result.warnings)
+    if result.catalogue is not None:
+        warnings += markup_warnings(Path(args.dir), result.catalogue)
+    for warning in warnings:
         print(warning.with_prefix("warning: "), file=sys.stdout)
     if errors or result.catalogue is None:
         count = len(errors)
@@ -32,7 +37,7 @@ def _check(args: argparse.Namespace) -> int:
     catalogue = result.catalogue
     languages = catalogue.site.languages
     plural = "s" if len(languages) != 1 else ""
-    warned = len(result.warnings)
+    warned = len(warnings)
     print(
         f"{len(catalogue)} articles in {len(languages)} language{plural}"
         f" ({', '.join(languages)}), {len(catalogue.topics)} topics, "

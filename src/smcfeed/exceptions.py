@@ -9,6 +9,10 @@ class SmcfeedError(Exception):
     """Root of every error smcfeed raises on purpose."""
 
 
+#: The longest message a ContentError keeps.
+MAX_MESSAGE = 200
+
+
 @dataclass(frozen=True)
 class ContentError:
     """One problem in the content folder, worded for an editor."""
@@ -17,8 +21,15 @@ class ContentError:
     path: str
     #: 1-based line number in that file, when the parser knows it.
     line: int | None
-    #: What is wrong and how to fix it.
+    #: What is wrong and how to fix it: one line of at most MAX_MESSAGE characters, so a
+    #: huge value (an expanded YAML alias, a 1 MB line) cannot flood output, logs or health.
     message: str
+
+    def __post_init__(self) -> None:
+        message = " ".join(self.message.split())
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -7,7 +7,7 @@ omission. Every model is frozen: a loaded catalogue never changes, it is replace
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +24,13 @@ from pydantic import (
 )
 
 LANG_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: A slug: lowercase letters and digits in words joined by single hyphens. The one
+#: definition: file names, topics, types and expert ids all use it.
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+SLUG_RE = re.compile(rf"^{SLUG_PATTERN}$")
+#: The years a date in the content may fall in: every output can write them, and an age
+#: label can be worked out for them, in any timezone.
+FIRST_YEAR, LAST_YEAR = 1800, 2999
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 
@@ -76,15 +82,24 @@ def _iso_datetime(value: object) -> object:
     """Parse ISO 8601 ourselves: pydantic would read ``2025`` or ``1700000000`` (a number or a
     string of digits) as seconds since 1970, so a typo would give a date in 1970."""
     if isinstance(value, datetime):
-        return value
-    try:
-        if not isinstance(value, str) or not value.strip()[:4].isdigit():
-            raise ValueError
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
+        parsed = value
+    else:
+        try:
+            if not isinstance(value, str) or not value.strip()[:4].isdigit():
+                raise ValueError
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"'{str(value)[:60]}' is not a date and time; write e.g. 2024-03-14T17:00:00+01:00"
+            ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR or (
+        parsed.tzinfo is not None and not FIRST_YEAR <= parsed.astimezone(UTC).year <= LAST_YEAR
+    ):
         raise ValueError(
-            f"'{value}' is not a date and time; write e.g. 2024-03-14T17:00:00+01:00"
-        ) from None
+            f"'{parsed.isoformat()}' is out of range: dates must be in the years "
+            f"{FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return parsed
 
 
 def _media_type(value: str) -> str:
@@ -158,8 +173,8 @@ class Site(_Frozen):
     types: dict[Slug, Localized] = Field(min_length=1)
     #: Items per feed page.
     feed_size: int = Field(default=50, ge=1, le=1000)
-    #: Items older than this many days carry an age label.
-    age_label_after_days: int = Field(default=365, ge=1)
+    #: Items older than this many days carry an age label (at most a century).
+    age_label_after_days: int = Field(default=365, ge=1, le=36500)
     #: WebSub hubs to announce (may be empty).
     websub_hubs: list[AbsoluteUrl] = []
     #: Every public response expires on this clock grid (minutes, dividing an hour), and

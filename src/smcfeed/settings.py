@@ -90,4 +90,4 @@ def cache_file(content: Path, setting: str | None) -> Path | None:
         return Path(setting)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smcfeed"
     key = hashlib.blake2b(str(content.resolve()).encode(), digest_size=8).hexdigest()
-    return base / f"parsed-{key}.pickle"
+    return base / f"parsed-{key}.msgpack"

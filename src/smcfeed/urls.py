@@ -17,9 +17,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .catalogue import FeedKey, FeedKind
 from .exceptions import BadRequest, NotFound, Redirect, Unsupported
+from .models import SLUG_PATTERN
 
-#: Slugs and ids: lowercase letters and digits, single hyphens between them.
-SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+#: Slugs and ids: the one slug pattern (models.py), as URLs use it.
+SLUG = SLUG_PATTERN
 SLUG_RE = re.compile(rf"^{SLUG}$")
 #: A language code in a path: ``es``, ``en``, ``pt-br``.
 LANG = r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*"

@@ -1,36 +1,49 @@
 """Reading one content file: its text, its YAML with line numbers, its model, its errors.
 
-Everything here works on one file at a time and returns picklable results, so article files
-can be parsed in worker processes and the results kept in a cache between loads.
+Everything here works on one file at a time, so article files can be parsed in worker
+processes and the results kept in a cache between loads.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import sys
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from .._render import markdown as _markdown
 from ..exceptions import ContentError
-from ..models import Article, ArticleContent, ArticleFront, Expert, Reaction, Segment
+from ..models import (
+    SLUG_PATTERN,
+    Article,
+    ArticleContent,
+    ArticleFront,
+    Expert,
+    Reaction,
+    Segment,
+)
+from . import text as _text
 from . import yamlio as _yaml
+from .walk import NotRegular, TooLarge, read_regular
 
 #: Files larger than this are refused: no article is anywhere near it.
 MAX_FILE_BYTES = 2 * 1024 * 1024
-ARTICLE_NAME_RE = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[a-zA-Z-]+)\.md$")
-#: (size, modification time in ns) of a file: when it changes, the file is read again.
-Stamp = tuple[int, int]
+ARTICLE_NAME_RE = re.compile(rf"^(?P<slug>{SLUG_PATTERN})\.(?P<lang>[a-zA-Z-]+)\.md$")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def digest_of(data: bytes) -> bytes:
+    """What identifies a file's bytes in the parse cache."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 class _Collector:
@@ -51,35 +64,39 @@ class _Collector:
         where = path if isinstance(path, str) else self.rel(path)
         self.errors.append(ContentError(where, line, message))
 
-    def read(self, path: Path, stamp: Stamp | None = None) -> str | None:
-        """The file's text, or None after recording why it cannot be read.
+    def read_bytes(self, path: Path, walked: bool = False) -> bytes | None:
+        """The file's bytes, or None after recording why they cannot be read.
 
-        ``stamp`` is given for a regular file that a walk found without following links:
-        it is inside the folder already, and its size is known.
+        ``walked``: a walk found it as a regular file (not a link) inside the folder.
+        Only regular files are opened: anything else is an error naming what it is.
         """
         try:
-            if stamp is None:
-                # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
-                # would otherwise let files outside the content folder in.
-                if not path.resolve().is_relative_to(self.safe_root):
-                    self.add(path, None, "is a link to a file outside the content folder")
-                    return None
-                if not path.is_file():
-                    self.add(path, None, "is not a regular file")
-                    return None
-            size = path.stat().st_size if stamp is None else stamp[0]
-            if size > MAX_FILE_BYTES:
-                self.add(
-                    path,
-                    None,
-                    f"is too large ({size / 1e6:.1f} MB; the limit is "
-                    f"{MAX_FILE_BYTES // 1024 // 1024} MB)",
-                )
+            # Resolve every path, not only links: a linked folder (experts/ -> elsewhere)
+            # would otherwise let files outside the content folder in.
+            if not walked and not path.resolve().is_relative_to(self.safe_root):
+                self.add(path, None, "is a link to a file outside the content folder")
                 return None
-            data = path.read_bytes()
+            return read_regular(path, MAX_FILE_BYTES, walked)
+        except NotRegular as e:
+            self.add(path, None, f"is {e.kind}, not a regular file; only files are read")
+        except TooLarge as e:
+            self.add(
+                path,
+                None,
+                f"is too large ({e.size / 1e6:.1f} MB; the limit is "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB)",
+            )
+        except FileNotFoundError as e:
+            if os.path.islink(path):
+                self.add(path, None, "is a link to nothing, not a regular file")
+            else:
+                self.add(path, None, f"cannot be read ({e.strerror or e})")
         except OSError as e:
             self.add(path, None, f"cannot be read ({e.strerror or e})")
-            return None
+        return None
+
+    def decode(self, path: Path, data: bytes) -> str | None:
+        """The file's text, or None after recording why it is not usable text."""
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -89,7 +106,17 @@ class _Collector:
         if "\x00" in text:
             self.add(path, text[: text.index("\x00")].count("\n") + 1, "holds binary data")
             return None
-        return text.removeprefix("\ufeff")
+        text = text.removeprefix("\ufeff")
+        unsafe = _text.unsafe_in(text, data)
+        if unsafe is not None:
+            self.add(path, *unsafe)
+            return None
+        return text
+
+    def read(self, path: Path) -> str | None:
+        """The file's text, or None after recording why it cannot be read."""
+        data = self.read_bytes(path)
+        return None if data is None else self.decode(path, data)
 
     def yaml(self, path: Path, text: str, offset: int = 0) -> tuple[Any, _yaml.LineMap] | None:
         try:
@@ -97,7 +124,28 @@ class _Collector:
         except _yaml.YamlError as e:
             self.add(path, e.line + offset if e.line else None, e.message)
             return None
-        return data, {key: line + offset for key, line in lines.items()}
+        lines = {key: line + offset for key, line in lines.items()}
+        if not self.safe_values(path, data, text, lines):
+            return None
+        return data, lines
+
+    def safe_values(
+        self,
+        path: Path,
+        data: Any,
+        source: str,
+        lines: _yaml.LineMap | Callable[[], _yaml.LineMap],
+    ) -> bool:
+        """False, after recording where, if a value holds a character no output can carry
+        (written as an escape such as ``"\\x07"``: raw ones were refused with the text)."""
+        found = _text.first_unsafe_value(data, source)
+        if found is None:
+            return True
+        where, message = found
+        if callable(lines):
+            lines = lines()
+        self.add(path, _line_of(where, lines, 1), message)
+        return False
 
     def model(
         self,
@@ -161,7 +209,8 @@ def _allowed(cls: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
 def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> str:
     name = _field_name(loc)
     kind = error["type"]
-    value = error.get("input")
+    raw = error.get("input")
+    value = _text.excerpt(raw)
     if kind == "missing":
         return f"'{name}' is missing; it is required"
     if kind == "extra_forbidden":
@@ -170,7 +219,7 @@ def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> st
         hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
         return f"unknown field '{name}'{hint}"
     if kind == "timezone_aware":
-        said = value.isoformat() if isinstance(value, datetime) else value
+        said = raw.isoformat() if isinstance(raw, datetime) else value
         return (
             f"'{name}' has no timezone: add the offset, e.g. 2024-03-14T17:00:00+01:00 "
             f"(it says '{said}')"
@@ -181,10 +230,10 @@ def _explain(error: Any, loc: tuple[str | int, ...], cls: type[BaseModel]) -> st
         return f"'{name}': {error['ctx']['error']}" if name else str(error["ctx"]["error"])
     if kind == "too_short":
         return f"'{name}' must list at least one item"
-    if value is None and kind.endswith("_type"):
+    if raw is None and kind.endswith("_type"):
         return f"'{name}' is empty; give it a value"
     if kind in ("string_type", "literal_error"):
-        return f"'{name}' should be text, not {type(value).__name__} ('{value}')"
+        return f"'{name}' should be text, not {type(raw).__name__} ('{value}')"
     if kind in ("list_type",):
         return f"'{name}' should be a list, e.g. [a, b]"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -205,79 +254,64 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedArticle:
-    """One article file read and checked on its own (before the checks against other files)."""
+class ParsedArticle(NamedTuple):
+    """One article file read and checked on its own (before the checks against other files).
+
+    A named tuple: a warm start makes 100,000 of them, and a tuple is the cheapest to make.
+    """
 
     #: Path relative to the content folder.
     path: str
-    #: Size and modification time when it was read.
-    stamp: Stamp
+    #: The digest of the bytes it was parsed from (empty when they could not be read).
+    digest: bytes
     #: The article, if the file is valid on its own.
     article: Article | None
     #: The file's own errors.
     errors: tuple[ContentError, ...]
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled by field values: several times faster to load than pydantic's own state,
-        # which matters for the parse cache of a large folder.
-        article = self.article
-        values = None if article is None else tuple(getattr(article, f) for f in _ARTICLE_FIELDS)
-        return (_rebuild, (self.path, self.stamp, values, self.errors))
-
-
-_ARTICLE_FIELDS = tuple(Article.model_fields)
-
-
-def _rebuild(
-    path: str,
-    stamp: Stamp,
-    values: tuple[Any, ...] | None,
-    errors: tuple[ContentError, ...],
-) -> ParsedArticle:
-    article = None
-    if values is not None:
-        article = Article.model_construct(**dict(zip(_ARTICLE_FIELDS, values, strict=True)))
-    return ParsedArticle(path, stamp, article, errors)
-
-
-def stamp_of(path: Path) -> Stamp:
-    stat = path.stat()
-    return (stat.st_size, stat.st_mtime_ns)
-
 
 def parse_article(
-    root: Path, path: Path, safe_root: Path | None = None, stamp: Stamp | None = None
+    root: Path,
+    path: Path,
+    safe_root: Path | None = None,
+    walked: bool = False,
+    data: bytes | None = None,
 ) -> ParsedArticle:
     """Read and check one article file. Never raises for anything the file holds.
 
-    ``stamp`` is given when a walk found it as a regular file inside the folder.
+    ``walked``: a walk found it as a regular file inside the folder. ``data``: its bytes,
+    when they were read already.
     """
     out = _Collector(root, safe_root)
     rel = out.rel(path)
-    known = stamp
-    if known is None:
-        try:
-            known = stamp_of(path)
-        except OSError:
-            known = (-1, -1)
-    article = _parse_article(out, root, path, rel, stamp)
-    return ParsedArticle(rel, known, article, tuple(out.errors) or _NO_ERRORS)
+    parts = path.relative_to(root / "articles").parts
+    match = ARTICLE_NAME_RE.match(parts[-1])
+    article = None
+    if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]) or match is None:
+        out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
+        data = None
+    else:
+        if data is None:
+            data = out.read_bytes(path, walked)
+        if data is not None:
+            article = _parse_article(out, path, rel, match["slug"], match["lang"], parts, data)
+    digest = digest_of(data) if data is not None else b""
+    return ParsedArticle(rel, digest, article, tuple(out.errors) or _NO_ERRORS)
 
 
 _NO_ERRORS: tuple[ContentError, ...] = ()
 
 
 def _parse_article(
-    out: _Collector, root: Path, path: Path, rel: str, stamp: Stamp | None
+    out: _Collector,
+    path: Path,
+    rel: str,
+    slug: str,
+    lang: str,
+    parts: tuple[str, ...],
+    raw: bytes,
 ) -> Article | None:
-    parts = path.relative_to(root / "articles").parts
-    match = ARTICLE_NAME_RE.match(parts[-1])
-    if len(parts) != 2 or not re.fullmatch(r"\d{4}", parts[0]) or match is None:
-        out.add(path, None, "is not where an article goes: articles/<year>/<slug>.<lang>.md")
-        return None
-    slug, lang = match["slug"], match["lang"]
-    text = out.read(path, stamp)
+    text = out.decode(path, raw)
     if text is None:
         return None
     split = _split_front_matter(text)
@@ -297,6 +331,8 @@ def _parse_article(
     def lines() -> _yaml.LineMap:
         return _front_lines(front_text)
 
+    if not out.safe_values(path, data, front_text, lines):
+        return None
     front = out.model(path, ArticleFront, data, lines, first_line=1)
     if front is None:
         return None
@@ -340,11 +376,21 @@ def line_of(parsed: ParsedArticle, loc: tuple[str | int, ...]) -> int:
 
     Lines are worked out again from the article's source: only files with errors need them.
     """
-    lines: _yaml.LineMap = {}
-    if parsed.article is not None:
-        split = _split_front_matter(zlib.decompress(parsed.article.source).decode())
-        lines = _front_lines(split[0]) if split else {}
-    return _line_of(loc, lines, 1)
+    return article_line(parsed.article, loc) if parsed.article is not None else 1
+
+
+def article_line(article: Article, loc: tuple[str | int, ...]) -> int:
+    """The line of ``loc`` in the file an article was validated from."""
+    split = _split_front_matter(zlib.decompress(article.source).decode())
+    return _line_of(loc, _front_lines(split[0]) if split else {}, 1)
+
+
+def line_in(text: str, loc: tuple[str | int, ...]) -> int:
+    """The line of ``loc`` in a YAML file's text (1 when it cannot be told)."""
+    try:
+        return _line_of(loc, _yaml.load(text)[1], 1)
+    except _yaml.YamlError:
+        return 1
 
 
 def reaction_ids(experts: list[str]) -> list[str]:

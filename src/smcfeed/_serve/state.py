@@ -11,7 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import urls
-from .._content.loader import LoadResult, ParseCache, load_content
+from .._content.loader import LoadResult, load_content
+from .._content.parallel import DigestsAhead
+from .._content.parsecache import ParseCache
 from ..catalogue import Catalogue, FeedKey
 from ..clock import Clock
 from ..exceptions import ContentError
@@ -64,6 +66,33 @@ def build_snapshot(catalogue: Catalogue, now: datetime, warm: bool = True) -> Sn
     return Snapshot(catalogue, service, cache, now)
 
 
+#: Parse caches from this size (bytes; 100,000 articles make about 300 MB) are checked
+#: against the files' digests worked out in another process while the cache loads.
+DIGESTS_AHEAD_FROM = 5_000_000
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def warm(snapshot: Snapshot, now: datetime) -> list[ContentError]:
+    """Render ``snapshot``'s hot responses; return one error per output that fails."""
+    failures = []
+    for request in hot_requests(snapshot.catalogue):
+        try:
+            snapshot.cache.warm([request], now)
+        except Exception as e:
+            path = urls.path(request.route)
+            log.exception("cannot render %s", path)
+            failures.append(
+                ContentError(path, None, f"cannot be rendered ({type(e).__name__}: {e})")
+            )
+    return failures
+
+
 @dataclass
 class ContentState:
     """What is being served and what the last loads said: the app's only mutable state."""
@@ -85,25 +114,67 @@ class ContentState:
     parsed: ParseCache = field(default_factory=ParseCache)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY
+    #: After a failed reload, the next one reads every file, not only those reported.
+    _look_at_everything: bool = False
 
     def reload(self, changed: Iterable[Path] | None = None) -> bool:
-        """Load the folder again; swap the new content in only if it has no errors.
+        """Load the folder again; swap the new content in only if it has no errors and its
+        main outputs render.
 
         ``changed`` names the files a watcher saw change: only those are read again.
         On the first load, content with errors is still served (minus the broken files), so a
         broken file cannot keep the service from starting. Returns whether content was swapped.
+        Never raises: a failure is logged and reported with the content's errors, the last
+        good content stays, and the next reload looks at every file again.
         """
         with self._lock:
-            return self._reload(changed)
+            try:
+                if self._look_at_everything:
+                    changed = None
+                swapped = self._reload(changed)
+                self._look_at_everything = False
+                return swapped
+            except Exception as e:
+                log.exception("reload failed")
+                # Whatever it left half done, the next reload reads and judges every file.
+                self._look_at_everything = True
+                self.parsed.verdicts.clear()
+                self.parsed.slugs.clear()
+                self.parsed.fingerprint = None
+                self.last_load = self.clock()
+                self.errors = [
+                    *self.errors,
+                    ContentError(
+                        str(self.root),
+                        None,
+                        f"reload failed ({type(e).__name__}: {e}); "
+                        f"still serving the content loaded {self._good_load_text()}",
+                    ),
+                ]
+                return False
+
+    def _good_load_text(self) -> str:
+        return self.last_good_load.isoformat() if self.last_good_load else "never"
 
     def _reload(self, changed: Iterable[Path] | None) -> bool:
         started = time.perf_counter()
         first = self.snapshot is None and not self.parsed.entries
+        digests = None
         if first and self.cache_file is not None:
-            self.parsed = ParseCache.load(self.cache_file)
+            if _size(self.cache_file) < DIGESTS_AHEAD_FROM:
+                self.parsed = ParseCache.load(self.cache_file)
+            else:
+                # A large folder: the files' digests are worked out in another process while
+                # this one loads the cache; a warm start needs both, and they take as long.
+                ahead = DigestsAhead(self.root)
+                try:
+                    self.parsed = ParseCache.load(self.cache_file)
+                    digests = ahead.result() if self.parsed.entries else None
+                finally:
+                    ahead.close()
         previous = self.snapshot.catalogue if self.snapshot else None
         result: LoadResult = load_content(
-            self.root, self.base_url, self.parsed, changed, previous=previous
+            self.root, self.base_url, self.parsed, changed, previous=previous, digests=digests
         )
         now = self.clock()
         self.last_load = now
@@ -116,17 +187,25 @@ class ContentState:
             if self.snapshot is not None:
                 log.error(
                     "content has errors: still serving the content loaded %s",
-                    self.last_good_load.isoformat() if self.last_good_load else "never",
+                    self._good_load_text(),
                 )
             return False
-        if self.snapshot is None:
-            self.snapshot = build_snapshot(result.catalogue, now)
-        else:
-            # Swap first, then render the hot responses: an edit shows as soon as it can, and
-            # a request in between renders the one response it asks for.
-            snapshot = self.snapshot = build_snapshot(result.catalogue, now, warm=False)
-            snapshot.cache.warm(hot_requests(result.catalogue), now)
-        if not result.errors:
+        # Render the main outputs before anyone can see the new content: one that cannot be
+        # rendered is reported, and is never swapped in in place of content that renders.
+        snapshot = build_snapshot(result.catalogue, now, warm=False)
+        failures = warm(snapshot, now)
+        if failures:
+            self.errors = [*result.errors, *failures]
+            for failure in failures:
+                log.error("%s", failure)
+            if self.snapshot is not None:
+                log.error(
+                    "new content does not render: still serving the content loaded %s",
+                    self._good_load_text(),
+                )
+                return False
+        self.snapshot = snapshot
+        if not self.errors:
             self.last_good_load = now
         log.info(
             "content loaded: %d articles in %.2f s",
