@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -30,9 +30,14 @@ from starlette.types import Receive, Scope, Send
 from . import urls
 from ._serve import health as _health
 from ._serve import http as _http
+from ._serve import keys as _keys
+from ._serve.cdn import Purger
+from ._serve.changes import ChangeTracker, Leadership
+from ._serve.outbound import Outbound
 from ._serve.state import ContentState
 from ._serve.tokens import TokenRegistry, ensure_outside
 from ._serve.watch import watch as _watch
+from ._serve.websub import WebSubPublisher
 from .clock import Clock, system_clock
 from .exceptions import BadRequest, NotFound, Redirect, Unsupported
 from .service import Request
@@ -126,6 +131,7 @@ class OutputResponder:
             private=token is not None,
             vary=_http.VARY_FEED if feed else _http.VARY,
             extra=_http.route_headers(request.route),
+            keys=" ".join(_keys.surrogate_keys(snapshot.catalogue, request, now)),
         )
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL
@@ -182,10 +188,16 @@ async def _send(
 class SmcfeedApp:
     """The whole service as one ASGI app; ``state.content`` is the served content."""
 
-    def __init__(self, starlette: Starlette, outputs: OutputResponder, content: ContentState):
+    def __init__(
+        self,
+        starlette: Starlette,
+        outputs: OutputResponder,
+        content: ContentState,
+        changes: ChangeTracker | None = None,
+    ):
         self.starlette = starlette
         self.outputs = outputs
-        self.state = SimpleNamespace(content=content)
+        self.state = SimpleNamespace(content=content, changes=changes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in _STARLETTE_PATHS:
@@ -204,18 +216,25 @@ def create_app(
     tokens_file: Path | None = None,
     operator_token: str | None = None,
     tokens_recheck: float = 1.0,
+    purge: Sequence[str] = (),
+    workers: int = 1,
+    instance: str | None = None,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
     ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's;
     ``cache_file`` keeps parsed files across restarts; ``tokens_file`` holds the journalists'
     hashed tokens (None: no private feeds), looked at again ``tokens_recheck`` seconds after
-    the last look; ``operator_token`` opens the operator's view.
+    the last look; ``operator_token`` opens the operator's view; ``purge`` lists CDN purge
+    endpoints. Whenever public outputs change (a swap, an embargo lifting, an age label turning
+    over), site.yaml's WebSub hubs are pinged and the endpoints purged, by one of the
+    ``workers`` of the server named ``instance`` (see ``_serve.changes``).
     """
     if tokens_file is not None:
         ensure_outside(Path(tokens_file), Path(content))
     state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
+    changes = _change_tracker(state, clock, purge, workers, instance)
     xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
     tokens = TokenRegistry(
         Path(tokens_file) if tokens_file is not None else None, recheck=tokens_recheck
@@ -246,11 +265,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(_watch(state)) if watch else None
+        changes.start()
         yield
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await asyncio.to_thread(changes.close)
 
     starlette = Starlette(
         routes=[
@@ -261,4 +282,26 @@ def create_app(
         exception_handlers={405: starlette_error, 404: starlette_error},
         lifespan=lifespan,
     )
-    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state)
+    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state, changes)
+
+
+def _change_tracker(
+    state: ContentState, clock: Clock, purge: Sequence[str], workers: int, instance: str | None
+) -> ChangeTracker:
+    """Announce changed outputs to WebSub hubs and purge them at CDNs, in the background."""
+    outbound = Outbound()
+    # Workers of one server swap within moments of each other: wait that long before a hub
+    # fetches a changed feed, and purge once more after it.
+    settle = 0.3 if workers > 1 else 0.0
+    endpoints = list(purge)
+    tracker = ChangeTracker(
+        clock,
+        [WebSubPublisher(outbound, settle=settle), Purger(endpoints, outbound, settle=settle)],
+        Leadership.for_server(state.root, instance),
+        enabled=lambda snapshot: bool(endpoints or snapshot.catalogue.site.websub_hubs),
+        outbound=outbound,
+    )
+    if state.snapshot is not None:
+        tracker.on_swap(None, state.snapshot)
+    state.on_swap.append(tracker.on_swap)
+    return tracker

@@ -14,7 +14,7 @@ from ._content.lint import markup_warnings
 from ._content.loader import load_content
 from ._serve import tokens as _tokens
 from .clock import system_clock
-from .settings import MAX_AGE, Settings, cache_file, tokens_file
+from .settings import MAX_AGE, Settings, cache_file, purge_endpoints, tokens_file
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -66,6 +66,12 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         tokens_file=tokens,
         operator_token=os.environ.get("SMCFEED_OPERATOR_TOKEN") or None,
+        purge=tuple(args.purge)
+        if args.purge is not None
+        else purge_endpoints(os.environ.get("SMCFEED_PURGE", "")),
+        workers=args.workers,
+        # The workers of this server share a lock named after it: one announces each change.
+        instance=f"serve-{os.getpid()}",
     )
     # Servers import the app by name in each worker: the settings travel as variables.
     os.environ.update(settings.to_env())
@@ -215,6 +221,14 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("SMCFEED_CACHE"),
         help="file keeping parsed content across restarts (default: in ~/.cache/smcfeed; "
         "'off' for none)",
+    )
+    serve.add_argument(
+        "--purge",
+        action="append",
+        metavar="URL",
+        default=None,
+        help="CDN purge endpoint, repeatable: Varnish (PURGE with xkey-purge) or Fastly "
+        "(https://api.fastly.com/service/ID/purge); default: $SMCFEED_PURGE, space-separated",
     )
     serve.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
     serve.add_argument("--no-access-log", action="store_true")

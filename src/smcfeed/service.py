@@ -84,6 +84,18 @@ class Smcfeed:
         }[fmt]
         return Output(render(view), urls.BY_NAME[fmt].media_type, view.changed, view.expires)
 
+    def feed_bodies(self, key: FeedKey, page: int, now: datetime) -> dict[str, bytes]:
+        """The bodies of one public feed page in every format, from one view (cheaper than
+        three ``feed`` calls: to compare a feed before and after a change). Raises NotFound."""
+        if not self.catalogue.exists(key, now):
+            raise NotFound(f"no feed {urls.feed_folder(key)}")
+        view = self._items.page(key, page, now)
+        return {
+            "rss": _xml.render_rss(view),
+            "atom": _xml.render_atom(view),
+            "json": _json.render_json_feed(view),
+        }
+
     def feed_page(self, key: FeedKey, fmt: str, page: int, now: datetime) -> Output:
         """A public feed as an HTML page, for a browser that opened the feed's URL."""
         catalogue = self.catalogue

@@ -38,6 +38,13 @@ class Settings:
     tokens_file: Path | None = None
     #: Opens the operator's view (``/operator/status``); None: nobody gets it.
     operator_token: str | None = None
+    #: CDN purge endpoints (Varnish, or Fastly's API), told the surrogate keys of each change.
+    purge: tuple[str, ...] = ()
+    #: Worker processes of the server.
+    workers: int = 1
+    #: Names one server: its workers share one lock, so one of them announces each change
+    #: (None: this process alone).
+    instance: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -52,6 +59,9 @@ class Settings:
             access_log=environ.get("SMCFEED_ACCESS_LOG", "1") == "1",
             tokens_file=tokens_file(environ.get("SMCFEED_TOKENS")),
             operator_token=environ.get("SMCFEED_OPERATOR_TOKEN") or None,
+            purge=purge_endpoints(environ.get("SMCFEED_PURGE", "")),
+            workers=int(environ.get("SMCFEED_WORKERS") or 1),
+            instance=environ.get("SMCFEED_INSTANCE") or None,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -62,7 +72,11 @@ class Settings:
             "SMCFEED_CACHE": "off" if self.cache_file is None else str(self.cache_file),
             "SMCFEED_WATCH": "1" if self.watch else "0",
             "SMCFEED_ACCESS_LOG": "1" if self.access_log else "0",
+            "SMCFEED_PURGE": " ".join(self.purge),
+            "SMCFEED_WORKERS": str(self.workers),
         }
+        if self.instance:
+            env["SMCFEED_INSTANCE"] = self.instance
         if self.base_url:
             env["SMCFEED_BASE_URL"] = self.base_url
         if self.tokens_file is not None:
@@ -79,6 +93,11 @@ def tokens_file(setting: str | None) -> Path:
         return Path(setting)
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return base / "smcfeed" / "tokens.json"
+
+
+def purge_endpoints(text: str) -> tuple[str, ...]:
+    """Purge endpoints as ``SMCFEED_PURGE`` lists them: URLs separated by spaces or commas."""
+    return tuple(part for part in text.replace(",", " ").split() if part)
 
 
 def cache_file(content: Path, setting: str | None) -> Path | None:

@@ -20,6 +20,9 @@ app: ASGIApp = create_app(
     cache_file=settings.cache_file,
     tokens_file=settings.tokens_file,
     operator_token=settings.operator_token,
+    purge=settings.purge,
+    workers=settings.workers,
+    instance=settings.instance,
 )
 
 if settings.access_log:

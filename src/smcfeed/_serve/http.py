@@ -151,13 +151,15 @@ def headers_for(
     private: bool = False,
     vary: str = VARY,
     extra: dict[str, str] | None = None,
+    keys: str | None = None,
 ) -> list[tuple[bytes, bytes]]:
     """The response headers of ``cached`` in ``coding``, except Cache-Control; kept.
 
     A private response (a journalist's feed) carries no CORS headers and asks search engines
     not to index it. ``vary`` is VARY_FEED for a public feed, in both its representations
     (the feed and its HTML page). ``extra`` adds the headers of a kind of output
-    (:func:`route_headers`).
+    (:func:`route_headers`). ``keys``: a public response's surrogate keys, space-separated,
+    sent as ``xkey`` (Varnish) and ``Surrogate-Key`` (Fastly); a CDN strips them before clients.
     """
     found = cached.headers.get(coding)
     if found is None:
@@ -177,6 +179,8 @@ def headers_for(
             pairs["link"] = link
         if extra:
             pairs.update(extra)
+        if keys and not private:
+            pairs["xkey"] = pairs["surrogate-key"] = keys
         found = [(k.encode(), v.encode()) for k, v in pairs.items()]
         cached.headers[coding] = found
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -112,6 +112,9 @@ class ContentState:
     cache_file: Path | None = None
     #: Parsed article files, reused by reloads.
     parsed: ParseCache = field(default_factory=ParseCache)
+    #: Called as ``hook(old, new)`` right after each swap (``old`` is None on the first
+    #: load), on the reload path: hooks only note the swap and work elsewhere.
+    on_swap: list[Callable[[Snapshot | None, Snapshot], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY
     #: After a failed reload, the next one reads every file, not only those reported.
@@ -204,7 +207,9 @@ class ContentState:
                     self._good_load_text(),
                 )
                 return False
-        self.snapshot = snapshot
+        old, self.snapshot = self.snapshot, snapshot
+        for hook in self.on_swap:
+            hook(old, snapshot)
         if not self.errors:
             self.last_good_load = now
         log.info(
