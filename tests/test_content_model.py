@@ -17,9 +17,9 @@ from smcfeed._content.parse import reaction_ids
 from smcfeed._render.markdown import split_questions
 from smcfeed.cli import main
 
+from ._loading import GOOD, NEW, edit, line_of, load, only_error
 from ._support import NOW
 from .conftest import ContentDir
-from .test_loader import GOOD, NEW, edit, line_of, load, only_error
 
 ARTICLE = "articles/2024/heat-deaths.en.md"
 IMAGE = (

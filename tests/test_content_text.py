@@ -117,7 +117,7 @@ def test_check_warns_about_markup_in_plain_text_and_still_passes(
         f"{NEW}:6",
     ]
     assert "'role.en' looks like HTML markup" in warnings[1]
-    assert lines[-1].endswith(": OK")
+    assert ": OK (3 warnings)" in lines[-1]
     # A warning never turns into an error, and an error still fails.
     assert load_content(content).errors == []
     content.write("articles/2025/bad.en.md", GOOD.replace("type: guide", "type: nope"))

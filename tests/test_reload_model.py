@@ -224,7 +224,8 @@ class ContentMachine(RuleBasedStateMachine):
         assert shape(served) == shape(expected)
         assert served.feed_keys() == expected.feed_keys()
         for key in expected.feed_keys():
-            assert shape_of(served.items(key, now)) == shape_of(expected.items(key, now)), key
+            got = _answer(lambda k=key: shape_of(served.items(k, now)))
+            assert got == _answer(lambda k=key: shape_of(expected.items(k, now))), key
         reference = Smcfeed(expected)
         for path in SAMPLE:
             request = Request(urls.parse(path))
@@ -243,6 +244,14 @@ def _body(render: Callable[[], bytes]) -> bytes:
         return render()
     except NotFound:
         return b"404"
+
+
+def _answer(make: Callable[[], list[str]]) -> list[str]:
+    """The feed's items, or ["404"] (a slice with nothing public is an unknown feed)."""
+    try:
+        return make()
+    except NotFound:
+        return ["404"]
 
 
 def shape_of(articles: object) -> list[str]:

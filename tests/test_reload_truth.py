@@ -17,6 +17,7 @@ from smcfeed import FixedClock, urls
 from smcfeed._content.loader import load_content
 from smcfeed._serve.state import ContentState, hot_requests
 from smcfeed.catalogue import Catalogue
+from smcfeed.exceptions import NotFound
 from smcfeed.service import Request, Smcfeed
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -49,12 +50,23 @@ def assert_equals_fresh_load(state: ContentState, now: datetime) -> None:
     assert shape(served) == shape(fresh.catalogue)
     assert len(served) == len(fresh.catalogue)
     for key in fresh.catalogue.feed_keys():
-        assert served.items(key, now) == fresh.catalogue.items(key, now), key
+        assert answer(lambda k=key: served.items(k, now)) == answer(
+            lambda k=key: fresh.catalogue.items(k, now)
+        ), key
     fresh_service = Smcfeed(fresh.catalogue)
     paths = ["/en/topics/space/rss.xml", "/en/types/guide/rss.xml"]
     paths += [urls.path(r.route) for r in hot_requests(fresh.catalogue)]
     for path in paths:
-        assert body_at(state, path, now) == fresh_service.get(path, "", now).body, path
+        expected = answer(lambda p=path: fresh_service.get(p, "", now).body)
+        assert answer(lambda p=path: body_at(state, p, now)) == expected, path
+
+
+def answer(make: Any) -> Any:
+    """What ``make()`` gives, or "404" (a feed with nothing public yet is an unknown one)."""
+    try:
+        return make()
+    except NotFound:
+        return "404"
 
 
 def body_at(state: ContentState, path: str, now: datetime) -> bytes:
@@ -84,7 +96,8 @@ def test_a_pushed_back_embargo_never_goes_out_at_its_old_time(make_content: Any)
     clock.advance(seconds=60)
     assert state.snapshot is not None
     for path in ("/en/rss.xml", "/en/topics/space/atom.xml", "/en/types/guide/feed.json"):
-        assert b"X marks" not in body_at(state, path, clock()), path
+        body = answer(lambda p=path: body_at(state, p, clock()))
+        assert body == "404" or b"X marks" not in body, path
     assert_equals_fresh_load(state, clock())
     clock.advance(days=30)
     body = body_at(state, "/en/rss.xml", clock())

@@ -10,7 +10,7 @@ class SmcfeedError(Exception):
 
 
 #: The longest message a ContentError keeps.
-MAX_MESSAGE = 200
+MAX_MESSAGE = 300
 
 
 @dataclass(frozen=True)
