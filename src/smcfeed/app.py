@@ -1,11 +1,11 @@
 """The ASGI app: a lean path for the outputs, Starlette for the rest, one error shape.
 
 Aggregators poll the same feeds all day, so the output routes (feeds, OPML, index, article
-API) are answered by :class:`OutputResponder` straight from kept bytes and kept headers, with
-no per-request objects beyond the ASGI messages. Journalists' private feeds
+API, shipped assets) are answered by :class:`OutputResponder` straight from kept bytes and
+kept headers, with no per-request objects beyond the ASGI messages. Journalists' private feeds
 (``/private/{token}/…``) go the same way once their token is admitted; a wrong token gets the
-404 of any unknown path. ``/healthz``, the operator's view, ``/feed.xsl`` and the lifespan go
-through Starlette.
+404 of any unknown path. ``/healthz``, the operator's view and the lifespan go through
+Starlette. Every request is noted in the buffered access log, off the request path.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +30,8 @@ from starlette.types import Receive, Scope, Send
 from . import urls
 from ._serve import health as _health
 from ._serve import http as _http
+from ._serve.accesslog import AccessLog, AccessLogMiddleware
+from ._serve.responses import CachedResponse
 from ._serve.state import ContentState
 from ._serve.tokens import TokenRegistry, ensure_outside
 from ._serve.watch import watch as _watch
@@ -40,7 +42,7 @@ from .service import Request
 log = logging.getLogger("smcfeed")
 
 #: Paths Starlette answers; everything else is an output path.
-_STARLETTE_PATHS = frozenset({urls.HEALTH_PATH, urls.OPERATOR_PATH, "/feed.xsl"})
+_STARLETTE_PATHS = frozenset({urls.HEALTH_PATH, urls.OPERATOR_PATH})
 _PRIVATE_CACHE_CONTROL = (b"cache-control", b"private, no-store")
 
 
@@ -64,25 +66,37 @@ class OutputResponder:
     """Answers GET, HEAD and OPTIONS on output paths from the current snapshot's cache."""
 
     def __init__(
-        self, state: ContentState, clock: Clock, max_age: int, tokens: TokenRegistry
+        self,
+        state: ContentState,
+        clock: Clock,
+        max_age: int,
+        tokens: TokenRegistry,
+        access: AccessLog | None = None,
     ) -> None:
         self.state = state
         self.clock = clock
         self.max_age = max_age
         self.tokens = tokens
+        #: Where answered requests are noted (None: no access log).
+        self.access = access
+        #: Recently answered requests, for the snapshot they were answered from.
+        self._recent_for: object = None
+        self._recent: dict[_Line, tuple[Request, CachedResponse, bool]] = {}
+        #: The public Cache-Control header of the current second (it depends on the clock only).
+        self._fresh: tuple[int, int, tuple[bytes, bytes]] = (-1, -1, (b"", b""))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method == "OPTIONS":
-            return await _send(
-                send, 204, [(k.encode(), v.encode()) for k, v in _http.PREFLIGHT.items()]
+            return await self._send(
+                scope, send, 204, [(k.encode(), v.encode()) for k, v in _http.PREFLIGHT.items()]
             )
         if method not in ("GET", "HEAD"):
-            return await self.error(send, 405, f"{method} is not allowed here")
+            return await self.error(scope, send, 405, f"{method} is not allowed here")
         snapshot = self.state.snapshot
         if snapshot is None:
             return await self.error(
-                send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
+                scope, send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
             )
         accept = accept_encoding = if_none_match = if_modified_since = None
         for name, value in scope["headers"]:
@@ -99,25 +113,39 @@ class OutputResponder:
         token, rest = urls.split_private(path)
         if token is not None and not self.tokens.admits(token):
             # Exactly what any unknown path gets: the same body, headers and work.
-            return await self.error(send, 404, urls.not_found(path))
-        try:
-            route = _route(rest, scope["query_string"])
-            # A browser opening a public feed gets its HTML page; readers get the feed (both
-            # Vary on Accept). Journalists' private feeds are always feeds.
-            feed = token is None and isinstance(route, urls.Feed)
-            html = feed and accept is not None and _http.prefers_html(accept)
-            request = Request(route, html=html, audience=token)
-            cached = snapshot.cache.get(request, now)
-        except NotFound:
-            # One message for every 404, naming the path only: a topic with nothing public
-            # yet answers exactly as an unknown one.
-            return await self.error(send, 404, urls.not_found(path))
-        except BadRequest as e:
-            return await self.error(send, 400, str(e))
-        except Unsupported as e:
-            return await self.error(send, 501, str(e))
-        except Redirect as e:
-            return await self.redirect(send, e.location, token)
+            return await self.error(scope, send, 404, urls.not_found(path))
+        stamp = now.timestamp()
+        # Aggregators ask for the same few URLs all day: their kept responses are found by
+        # what chooses them — path, query and Accept, strings whose hashes Python keeps —
+        # for this snapshot, without parsing or hashing a Request.
+        line = (path, scope["query_string"], accept)
+        if self._recent_for is not snapshot:
+            self._recent_for, self._recent = snapshot, {}
+        found = self._recent.get(line)
+        if found is not None and found[1].valid_at_timestamp(stamp):
+            request, cached, feed = found
+        else:
+            try:
+                route = _route(rest, scope["query_string"])
+                # A browser opening a public feed gets its HTML page; readers get the feed
+                # (both Vary on Accept). Journalists' private feeds are always feeds.
+                feed = token is None and isinstance(route, urls.Feed)
+                html = feed and accept is not None and _http.prefers_html(accept)
+                request = Request(route, html=html, audience=token)
+                cached = snapshot.cache.get(request, now)
+            except NotFound:
+                # One message for every 404, naming the path only: a topic with nothing
+                # public yet answers exactly as an unknown one.
+                return await self.error(scope, send, 404, urls.not_found(path))
+            except BadRequest as e:
+                return await self.error(scope, send, 400, str(e))
+            except Unsupported as e:
+                return await self.error(scope, send, 501, str(e))
+            except Redirect as e:
+                return await self.redirect(scope, send, e.location, token)
+            if len(self._recent) >= _RECENT:
+                self._recent = {}
+            self._recent[line] = (request, cached, feed)
         coding = _http.choose_coding(accept_encoding) if accept_encoding else "identity"
         headers = cached.headers.get(coding) or _http.headers_for(
             cached,
@@ -130,15 +158,28 @@ class OutputResponder:
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL
         else:
-            grid = snapshot.catalogue.site.embargo_grid_minutes
-            freshness = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
-        if _http.not_modified(cached, if_none_match, if_modified_since):
-            kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
-            return await _send(send, 304, [*kept, freshness])
+            freshness = self._freshness(now, stamp, snapshot.catalogue.site.embargo_grid_minutes)
+        if (if_none_match is not None or if_modified_since is not None) and _http.not_modified(
+            cached, if_none_match, if_modified_since
+        ):
+            kept = cached.not_modified_headers.get(coding)
+            if kept is None:
+                kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
+                cached.not_modified_headers[coding] = kept
+            return await self._send(scope, send, 304, [*kept, freshness])
         body = b"" if method == "HEAD" else cached.body(coding)
-        await _send(send, 200, [*headers, freshness], body)
+        await self._send(scope, send, 200, [*headers, freshness], body)
 
-    async def redirect(self, send: Send, location: str, token: str | None) -> None:
+    def _freshness(self, now: datetime, stamp: float, grid: int) -> tuple[bytes, bytes]:
+        """The public Cache-Control header; made once per second, as it depends on the clock
+        and the grid only."""
+        second = int(stamp)
+        if self._fresh[0] != second or self._fresh[1] != grid:
+            header = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
+            self._fresh = (second, grid, header)
+        return self._fresh[2]
+
+    async def redirect(self, scope: Scope, send: Send, location: str, token: str | None) -> None:
         """301 to an output's canonical path (e.g. ``?page=2`` to ``…/page/2/rss.xml``),
         staying in the private feeds of ``token`` when there."""
         headers: dict[str, str]
@@ -154,12 +195,37 @@ class OutputResponder:
                 "cache-control": "private, no-store",
                 "x-robots-tag": "noindex",
             }
-        await _send(send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
+        await self._send(scope, send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
 
     async def error(
-        self, send: Send, status: int, message: str, extra: dict[str, str] | None = None
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        message: str,
+        extra: dict[str, str] | None = None,
     ) -> None:
-        await _send(send, status, _error_headers(status, extra), _http.error_body(status, message))
+        body = _http.error_body(status, message)
+        await self._send(scope, send, status, _error_headers(status, extra), body)
+
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+    ) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.access is not None:
+            self.access.record(scope, status, len(body))
+
+
+#: What a kept response is found by: path, query and Accept.
+_Line = tuple[str, bytes, str | None]
+#: Request lines kept in the responder's own table before it starts over.
+_RECENT = 1024
 
 
 @lru_cache(maxsize=4096)
@@ -172,13 +238,6 @@ def _cache_control(seconds: int) -> bytes:
     return b"public, max-age=%d" % seconds
 
 
-async def _send(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class SmcfeedApp:
     """The whole service as one ASGI app; ``state.content`` is the served content."""
 
@@ -186,12 +245,16 @@ class SmcfeedApp:
         self.starlette = starlette
         self.outputs = outputs
         self.state = SimpleNamespace(content=content)
+        access = outputs.access
+        self._logged = starlette if access is None else AccessLogMiddleware(starlette, access)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in _STARLETTE_PATHS:
+        if scope["type"] != "http":
+            await self.starlette(scope, receive, send)
+        elif scope["path"] not in _STARLETTE_PATHS:
             await self.outputs(scope, receive, send)
         else:
-            await self.starlette(scope, receive, send)
+            await self._logged(scope, receive, send)
 
 
 def create_app(
@@ -204,19 +267,20 @@ def create_app(
     tokens_file: Path | None = None,
     operator_token: str | None = None,
     tokens_recheck: float = 1.0,
+    access_log: AccessLog | None = None,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
     ``max_age`` is the longest Cache-Control max-age; ``base_url`` overrides site.yaml's;
     ``cache_file`` keeps parsed files across restarts; ``tokens_file`` holds the journalists'
     hashed tokens (None: no private feeds), looked at again ``tokens_recheck`` seconds after
-    the last look; ``operator_token`` opens the operator's view.
+    the last look; ``operator_token`` opens the operator's view; ``access_log`` notes every
+    request.
     """
     if tokens_file is not None:
         ensure_outside(Path(tokens_file), Path(content))
     state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
-    xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
     tokens = TokenRegistry(
         Path(tokens_file) if tokens_file is not None else None, recheck=tokens_recheck
     )
@@ -233,10 +297,6 @@ def create_app(
         view = _health.operator_view(state, clock(), watching=watch)
         return JSONResponse(view, 200, {"cache-control": "no-store"})
 
-    async def stylesheet(request: HttpRequest) -> Response:
-        headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
-        return Response(xsl, media_type="text/xsl", headers=headers)
-
     async def starlette_error(request: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         body = _http.error_body(status, str(getattr(exc, "detail", "error")))
@@ -251,14 +311,16 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if access_log is not None:
+            access_log.close()
 
     starlette = Starlette(
         routes=[
             Route(urls.HEALTH_PATH, healthz, methods=["GET", "HEAD"]),
             Route(urls.OPERATOR_PATH, operator, methods=["GET", "HEAD"]),
-            Route("/feed.xsl", stylesheet, methods=["GET", "HEAD"]),
         ],
         exception_handlers={405: starlette_error, 404: starlette_error},
         lifespan=lifespan,
     )
-    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state)
+    outputs = OutputResponder(state, clock, max_age, tokens, access_log)
+    return SmcfeedApp(starlette, outputs, state)
