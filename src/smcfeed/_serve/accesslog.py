@@ -30,7 +30,10 @@ from .tokens import short_id
 
 log = logging.getLogger("smcfeed.access")
 
-Entry = tuple[Scope, int, int, float]
+#: What a request leaves in the queue: its line's repeated parts (client, method, path, query,
+#: HTTP version, referer, agent), then status, size and time. Only strings, bytes and numbers,
+#: so the cycle collector soon stops looking at the queued entries.
+Entry = tuple[str, str, bytes | str, bytes, str, bytes, bytes, int, int, float]
 _now = time.time
 
 
@@ -61,7 +64,27 @@ class AccessLog:
 
     def record(self, scope: Scope, status: int, size: int) -> None:
         """Note one answered request (cheap: the line is made later, off the request path)."""
-        self._append((scope, status, size, _now()))
+        referer = agent = b"-"
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                agent = value
+            elif name == b"referer":
+                referer = value
+        client = scope.get("client")
+        self._append(
+            (
+                client[0] if client else "-",
+                scope["method"],
+                scope.get("raw_path") or scope["path"],
+                scope.get("query_string", b""),
+                scope.get("http_version", "1.1"),
+                referer,
+                agent,
+                status,
+                size,
+                _now(),
+            )
+        )
         if self._thread is None:
             self._start()
 
@@ -96,7 +119,7 @@ class AccessLog:
                     entry = pending.popleft()
                 except IndexError:  # pragma: no cover - emptied by another flush
                     break
-                lines.append(line(*entry))
+                lines.append(line(entry))
             if lines:
                 log.info("%s", "\n".join(lines))
 
@@ -109,33 +132,20 @@ class AccessLog:
             thread.join(5)
         self.flush()
 
-    def _line(self, scope: Scope, status: int, size: int, when: float) -> str:
+    def _line(self, entry: Entry) -> str:
+        when = entry[9]
         second = int(when)
         if second != self._second:
             self._second = second
             self._stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(second))
-        referer = agent = b"-"
-        for name, value in scope.get("headers") or ():
-            if name == b"user-agent":
-                agent = value
-            elif name == b"referer":
-                referer = value
-        client = scope.get("client")
-        key = (
-            client[0] if client else "-",
-            scope["method"],
-            scope.get("raw_path") or scope["path"],
-            scope.get("query_string", b""),
-            scope.get("http_version", "1.1"),
-            referer,
-            agent,
-        )
+        key = entry[:7]
         parts = self._parts.get(key)
         if parts is None:
             parts = self._parts[key] = _parts(*key)
             if len(self._parts) > 4096:
                 self._parts = {key: parts}
-        return f"{parts[0]}{self._stamp}{parts[1]}{status} {size or '-'}{parts[2]}"
+        size = entry[8]
+        return f"{parts[0]}{self._stamp}{parts[1]}{entry[7]} {size or '-'}{parts[2]}"
 
 
 def _parts(
