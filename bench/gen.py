@@ -26,7 +26,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 N_TOPICS = 30
 N_EXPERTS = 500
 FEED_SIZE = 50
@@ -53,6 +53,9 @@ license:
   attribution:
     es: Publicado por el Centro de Medios Científicos bajo licencia CC BY 4.0. Cite la fuente y enlace al original.
     en: Published by the Science Media Centre under a CC BY 4.0 licence. Please credit the source and link to the original.
+  credit:
+    es: Centro de Medios Científicos
+    en: Science Media Centre
 types:
   reaction: {es: Reacciones, en: Reactions}
   expert-voice: {es: La voz del experto, en: Expert voice}
@@ -464,12 +467,14 @@ def _paragraph(rng: random.Random, t: dict[str, list[str]], lo: int, hi: int) ->
     return " ".join(_sentence(rng, t) for _ in range(rng.randint(lo, hi)))
 
 
-def _quote(rng: random.Random, t: dict[str, list[str]]) -> str:
+def _quote(
+    rng: random.Random, t: dict[str, list[str]], most: int = 3, sentences: tuple[int, int] = (2, 4)
+) -> str:
     parts: list[str] = []
-    for _ in range(rng.randint(1, 3)):
+    for _ in range(rng.randint(1, most)):
         if rng.random() < 0.3:
             parts.append("### " + rng.choice(t["question"]))
-        parts.append(_paragraph(rng, t, 2, 4))
+        parts.append(_paragraph(rng, t, *sentences))
     return "\n\n".join(parts)
 
 
@@ -507,8 +512,15 @@ def _slugify(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.decode().lower()).split())
 
 
-def generate(n: int, out: Path, seed: int = 5) -> dict[str, object]:
+#: Article shapes: (reactions per article, body paragraphs, most quote paragraphs, sentences
+#: per body or quote paragraph). ``full`` makes the large hot feed
+#: (50 items, about 450 KB); ``mid`` a mid-size one (50 items, about 140 KB).
+PROFILES = {"full": ((2, 6), (2, 4), 3, (2, 4)), "mid": ((1, 1), (1, 1), 1, (1, 2))}
+
+
+def generate(n: int, out: Path, seed: int = 5, profile: str = "full") -> dict[str, object]:
     """Write a content folder with ``n`` article files to ``out`` (replacing it)."""
+    (react_lo, react_hi), (body_lo, body_hi), quote_most, sentences = PROFILES[profile]
     rng = random.Random(seed * 1_000_003 + n)
     if out.exists():
         shutil.rmtree(out)
@@ -554,7 +566,7 @@ def generate(n: int, out: Path, seed: int = 5) -> dict[str, object]:
         published = published.replace(second=0)
         kind = rng.choice(TYPES)
         topics = rng.sample(topic_slugs, rng.randint(1, 3))
-        reactors = rng.sample(expert_ids, rng.randint(2, 6))
+        reactors = rng.sample(expert_ids, rng.randint(react_lo, react_hi))
         claim_index = rng.randrange(len(ES["claim"]))
         words = _slugify(ES["claim"][claim_index].replace("{p}", "").replace("{m}", ""))
         slug = "-".join(words.split("-")[:6]) + f"-{slug_no}"
@@ -580,7 +592,7 @@ def generate(n: int, out: Path, seed: int = 5) -> dict[str, object]:
             front += [
                 f"topics: [{', '.join(topics)}]",
                 "summary: >-",
-                "  " + _paragraph(rng, t, 2, 3),
+                "  " + _paragraph(rng, t, *((2, 3) if profile == "full" else sentences)),
                 f"source_url: https://bench.example/{lang}/{kind}/{slug}",
                 "study:",
                 f"  title: {yaml_str(_fill(rng, rng.choice(t['claim'])).capitalize())}",
@@ -602,10 +614,15 @@ def generate(n: int, out: Path, seed: int = 5) -> dict[str, object]:
                     front.append(f"    via: {VIA[int(c * 1000) % len(VIA)]}")
                     front.append("    translated_from: de")
                 front.append("    quote: |")
-                front += [("      " + line) if line else "" for line in _quote(rng, t).split("\n")]
+                front += [
+                    ("      " + line) if line else ""
+                    for line in _quote(rng, t, quote_most, sentences).split("\n")
+                ]
             front.append("---")
             body = (
-                "\n\n".join(_paragraph(rng, t, 2, 4) for _ in range(rng.randint(2, 4)))
+                "\n\n".join(
+                    _paragraph(rng, t, *sentences) for _ in range(rng.randint(body_lo, body_hi))
+                )
                 + f"\n\n[{'Estudio original' if lang == 'es' else 'Original study'}](https://doi.org/{doi})\n"
             )
             name = f"{slug}.{lang}.md"
@@ -622,6 +639,7 @@ def generate(n: int, out: Path, seed: int = 5) -> dict[str, object]:
         "generator": GENERATOR_VERSION,
         "articles": n,
         "seed": seed,
+        "profile": profile,
         "newest_es": newest[1] if newest else None,
     }
     return stamp_data
@@ -632,7 +650,7 @@ def stamp_path(out: Path) -> Path:
 
 
 def ensure(
-    n: int, out: Path, seed: int = 5, force: bool = False
+    n: int, out: Path, seed: int = 5, force: bool = False, profile: str = "full"
 ) -> tuple[dict[str, object], float]:
     """The folder's stamp, generating it unless a matching one is there; and seconds spent."""
     stamp = stamp_path(out)
@@ -642,11 +660,11 @@ def ensure(
             GENERATOR_VERSION,
             n,
             seed,
-        ):
+        ) and data.get("profile", "full") == profile:
             return data, 0.0
     stamp.unlink(missing_ok=True)
     start = time.perf_counter()
-    data = generate(n, out, seed)
+    data = generate(n, out, seed, profile)
     elapsed = time.perf_counter() - start
     tmp = stamp.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1))
@@ -659,8 +677,9 @@ def main() -> int:
     p.add_argument("articles", type=int)
     p.add_argument("out", type=Path)
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--profile", choices=sorted(PROFILES), default="full")
     args = p.parse_args()
-    data, elapsed = ensure(args.articles, args.out, args.seed, force=True)
+    data, elapsed = ensure(args.articles, args.out, args.seed, force=True, profile=args.profile)
     print(
         f"{args.out}: {args.articles} articles in {elapsed:.1f} s; newest es: {data['newest_es']}"
     )

@@ -32,7 +32,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-import run  # noqa: E402
+from harness import common, servers, suites  # noqa: E402
 
 #: Where start-up work hangs from: shares below are of the samples under it, and
 #: pass-through frames (pools, imports, the server) are left out of the listing.
@@ -123,10 +123,10 @@ def summarize(raw: Path, top: int) -> None:
 def profile_start(folder: Path, cold: bool, top: int, timeout: float) -> None:
     what = "cold start" if cold else "warm restart"
     if cold:
-        shutil.rmtree(run.CACHE_HOME, ignore_errors=True)
-        run.evict_from_page_cache(folder)
-    out = run.WORK / f"pyspy-{folder.name}-{'cold' if cold else 'warm'}.txt"
-    server = run.smcfeed_server(folder, watch=False)
+        shutil.rmtree(servers.CACHE_HOME, ignore_errors=True)
+        suites.evict_from_page_cache(folder)
+    out = common.WORK / f"pyspy-{folder.name}-{'cold' if cold else 'warm'}.txt"
+    server = servers.smcfeed_server(folder, watch=False)
     server.cmd = [
         "py-spy",
         "record",
@@ -227,7 +227,7 @@ def main() -> int:
         profile_start(args.folder.resolve(), cold=True, top=args.top, timeout=args.timeout)
         profile_start(args.folder.resolve(), cold=False, top=args.top, timeout=args.timeout)
     finally:
-        run.stop_all()
+        servers.stop_all()
     return 0
 
 

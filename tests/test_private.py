@@ -18,7 +18,7 @@ import pytest
 
 from smcfeed import FixedClock, create_app
 from smcfeed._serve import tokens as _tokens
-from smcfeed._serve.accesslog import AccessLog
+from smcfeed._serve.accesslog import AccessLog, AccessLogMiddleware
 from smcfeed.cli import main
 
 from .conftest import ContentDir
@@ -233,11 +233,13 @@ def test_the_registry_looks_at_the_file_within_a_second(tmp_path: Path) -> None:
 
 def test_tokens_never_reach_the_access_log(setup: tuple, caplog: pytest.LogCaptureFixture) -> None:
     client, _clock, token, tokens_file = setup
-    logged = TestClient(AccessLog(client.app))
+    access = AccessLog()
+    logged = TestClient(AccessLogMiddleware(client.app, access))
     caplog.set_level(logging.INFO, logger="smcfeed.access")
     assert logged.get(f"/private/{token}/en/rss.xml").status_code == 200
     logged.get(f"/private/{token}x/en/rss.xml")
     logged.get("/feed.xsl", headers={"referer": f"{ROOT}/private/{token}/es/rss.xml"})
+    access.close()
     text = caplog.text
     assert token not in text and "private/" + token[:6] not in text
     short = _tokens.read(tokens_file)[0].short_id

@@ -1,11 +1,11 @@
 """The ASGI app: a lean path for the outputs, Starlette for the rest, one error shape.
 
 Aggregators poll the same feeds all day, so the output routes (feeds, OPML, index, article
-API) are answered by :class:`OutputResponder` straight from kept bytes and kept headers, with
-no per-request objects beyond the ASGI messages. Journalists' private feeds
+API, shipped assets) are answered by :class:`OutputResponder` straight from kept bytes and
+kept headers, with no per-request objects beyond the ASGI messages. Journalists' private feeds
 (``/private/{token}/…``) go the same way once their token is admitted; a wrong token gets the
-404 of any unknown path. ``/healthz``, the operator's view, ``/feed.xsl`` and the lifespan go
-through Starlette.
+404 of any unknown path. ``/healthz``, the operator's view and the lifespan go through
+Starlette. Every request is noted in the buffered access log, off the request path.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -31,9 +31,11 @@ from . import urls
 from ._serve import health as _health
 from ._serve import http as _http
 from ._serve import keys as _keys
+from ._serve.accesslog import AccessLog, AccessLogMiddleware
 from ._serve.cdn import Purger
 from ._serve.changes import ChangeTracker, Leadership
 from ._serve.outbound import Outbound
+from ._serve.responses import CachedResponse
 from ._serve.state import ContentState
 from ._serve.tokens import TokenRegistry, ensure_outside
 from ._serve.watch import watch as _watch
@@ -45,7 +47,7 @@ from .service import Request
 log = logging.getLogger("smcfeed")
 
 #: Paths Starlette answers; everything else is an output path.
-_STARLETTE_PATHS = frozenset({urls.HEALTH_PATH, urls.OPERATOR_PATH, "/feed.xsl"})
+_STARLETTE_PATHS = frozenset({urls.HEALTH_PATH, urls.OPERATOR_PATH})
 _PRIVATE_CACHE_CONTROL = (b"cache-control", b"private, no-store")
 
 
@@ -69,25 +71,37 @@ class OutputResponder:
     """Answers GET, HEAD and OPTIONS on output paths from the current snapshot's cache."""
 
     def __init__(
-        self, state: ContentState, clock: Clock, max_age: int, tokens: TokenRegistry
+        self,
+        state: ContentState,
+        clock: Clock,
+        max_age: int,
+        tokens: TokenRegistry,
+        access: AccessLog | None = None,
     ) -> None:
         self.state = state
         self.clock = clock
         self.max_age = max_age
         self.tokens = tokens
+        #: Where answered requests are noted (None: no access log).
+        self.access = access
+        #: Recently answered requests, for the snapshot they were answered from.
+        self._recent_for: object = None
+        self._recent: dict[_Line, tuple[Request, CachedResponse, bool]] = {}
+        #: The public Cache-Control header of the current second (it depends on the clock only).
+        self._fresh: tuple[int, int, tuple[bytes, bytes]] = (-1, -1, (b"", b""))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method == "OPTIONS":
-            return await _send(
-                send, 204, [(k.encode(), v.encode()) for k, v in _http.PREFLIGHT.items()]
+            return await self._send(
+                scope, send, 204, [(k.encode(), v.encode()) for k, v in _http.PREFLIGHT.items()]
             )
         if method not in ("GET", "HEAD"):
-            return await self.error(send, 405, f"{method} is not allowed here")
+            return await self.error(scope, send, 405, f"{method} is not allowed here")
         snapshot = self.state.snapshot
         if snapshot is None:
             return await self.error(
-                send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
+                scope, send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
             )
         accept = accept_encoding = if_none_match = if_modified_since = None
         for name, value in scope["headers"]:
@@ -104,25 +118,39 @@ class OutputResponder:
         token, rest = urls.split_private(path)
         if token is not None and not self.tokens.admits(token):
             # Exactly what any unknown path gets: the same body, headers and work.
-            return await self.error(send, 404, urls.not_found(path))
-        try:
-            route = _route(rest, scope["query_string"])
-            # A browser opening a public feed gets its HTML page; readers get the feed (both
-            # Vary on Accept). Journalists' private feeds are always feeds.
-            feed = token is None and isinstance(route, urls.Feed)
-            html = feed and accept is not None and _http.prefers_html(accept)
-            request = Request(route, html=html, audience=token)
-            cached = snapshot.cache.get(request, now)
-        except NotFound:
-            # One message for every 404, naming the path only: a topic with nothing public
-            # yet answers exactly as an unknown one.
-            return await self.error(send, 404, urls.not_found(path))
-        except BadRequest as e:
-            return await self.error(send, 400, str(e))
-        except Unsupported as e:
-            return await self.error(send, 501, str(e))
-        except Redirect as e:
-            return await self.redirect(send, e.location, token)
+            return await self.error(scope, send, 404, urls.not_found(path))
+        stamp = now.timestamp()
+        # Aggregators ask for the same few URLs all day: their kept responses are found by
+        # what chooses them — path, query and Accept, strings whose hashes Python keeps —
+        # for this snapshot, without parsing or hashing a Request.
+        line = (path, scope["query_string"], accept)
+        if self._recent_for is not snapshot:
+            self._recent_for, self._recent = snapshot, {}
+        found = self._recent.get(line)
+        if found is not None and found[1].valid_at_timestamp(stamp):
+            request, cached, feed = found
+        else:
+            try:
+                route = _route(rest, scope["query_string"])
+                # A browser opening a public feed gets its HTML page; readers get the feed
+                # (both Vary on Accept). Journalists' private feeds are always feeds.
+                feed = token is None and isinstance(route, urls.Feed)
+                html = feed and accept is not None and _http.prefers_html(accept)
+                request = Request(route, html=html, audience=token)
+                cached = snapshot.cache.get(request, now)
+            except NotFound:
+                # One message for every 404, naming the path only: a topic with nothing
+                # public yet answers exactly as an unknown one.
+                return await self.error(scope, send, 404, urls.not_found(path))
+            except BadRequest as e:
+                return await self.error(scope, send, 400, str(e))
+            except Unsupported as e:
+                return await self.error(scope, send, 501, str(e))
+            except Redirect as e:
+                return await self.redirect(scope, send, e.location, token)
+            if len(self._recent) >= _RECENT:
+                self._recent = {}
+            self._recent[line] = (request, cached, feed)
         coding = _http.choose_coding(accept_encoding) if accept_encoding else "identity"
         headers = cached.headers.get(coding) or _http.headers_for(
             cached,
@@ -136,15 +164,28 @@ class OutputResponder:
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL
         else:
-            grid = snapshot.catalogue.site.embargo_grid_minutes
-            freshness = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
-        if _http.not_modified(cached, if_none_match, if_modified_since):
-            kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
-            return await _send(send, 304, [*kept, freshness])
+            freshness = self._freshness(now, stamp, snapshot.catalogue.site.embargo_grid_minutes)
+        if (if_none_match is not None or if_modified_since is not None) and _http.not_modified(
+            cached, if_none_match, if_modified_since
+        ):
+            kept = cached.not_modified_headers.get(coding)
+            if kept is None:
+                kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
+                cached.not_modified_headers[coding] = kept
+            return await self._send(scope, send, 304, [*kept, freshness])
         body = b"" if method == "HEAD" else cached.body(coding)
-        await _send(send, 200, [*headers, freshness], body)
+        await self._send(scope, send, 200, [*headers, freshness], body)
 
-    async def redirect(self, send: Send, location: str, token: str | None) -> None:
+    def _freshness(self, now: datetime, stamp: float, grid: int) -> tuple[bytes, bytes]:
+        """The public Cache-Control header; made once per second, as it depends on the clock
+        and the grid only."""
+        second = int(stamp)
+        if self._fresh[0] != second or self._fresh[1] != grid:
+            header = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
+            self._fresh = (second, grid, header)
+        return self._fresh[2]
+
+    async def redirect(self, scope: Scope, send: Send, location: str, token: str | None) -> None:
         """301 to an output's canonical path (e.g. ``?page=2`` to ``…/page/2/rss.xml``),
         staying in the private feeds of ``token`` when there."""
         headers: dict[str, str]
@@ -160,12 +201,37 @@ class OutputResponder:
                 "cache-control": "private, no-store",
                 "x-robots-tag": "noindex",
             }
-        await _send(send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
+        await self._send(scope, send, 301, [(k.encode(), v.encode()) for k, v in headers.items()])
 
     async def error(
-        self, send: Send, status: int, message: str, extra: dict[str, str] | None = None
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        message: str,
+        extra: dict[str, str] | None = None,
     ) -> None:
-        await _send(send, status, _error_headers(status, extra), _http.error_body(status, message))
+        body = _http.error_body(status, message)
+        await self._send(scope, send, status, _error_headers(status, extra), body)
+
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes = b"",
+    ) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.access is not None:
+            self.access.record(scope, status, len(body))
+
+
+#: What a kept response is found by: path, query and Accept.
+_Line = tuple[str, bytes, str | None]
+#: Request lines kept in the responder's own table before it starts over.
+_RECENT = 1024
 
 
 @lru_cache(maxsize=4096)
@@ -176,13 +242,6 @@ def _route(path: str, query: bytes) -> urls.Route:
 
 def _cache_control(seconds: int) -> bytes:
     return b"public, max-age=%d" % seconds
-
-
-async def _send(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class SmcfeedApp:
@@ -198,12 +257,16 @@ class SmcfeedApp:
         self.starlette = starlette
         self.outputs = outputs
         self.state = SimpleNamespace(content=content, changes=changes)
+        access = outputs.access
+        self._logged = starlette if access is None else AccessLogMiddleware(starlette, access)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in _STARLETTE_PATHS:
+        if scope["type"] != "http":
+            await self.starlette(scope, receive, send)
+        elif scope["path"] not in _STARLETTE_PATHS:
             await self.outputs(scope, receive, send)
         else:
-            await self.starlette(scope, receive, send)
+            await self._logged(scope, receive, send)
 
 
 def create_app(
@@ -219,6 +282,7 @@ def create_app(
     purge: Sequence[str] = (),
     workers: int = 1,
     instance: str | None = None,
+    access_log: AccessLog | None = None,
 ) -> SmcfeedApp:
     """The ASGI app serving ``content``; ``watch`` reloads it when files change.
 
@@ -226,16 +290,16 @@ def create_app(
     ``cache_file`` keeps parsed files across restarts; ``tokens_file`` holds the journalists'
     hashed tokens (None: no private feeds), looked at again ``tokens_recheck`` seconds after
     the last look; ``operator_token`` opens the operator's view; ``purge`` lists CDN purge
-    endpoints. Whenever public outputs change (a swap, an embargo lifting, an age label turning
-    over), site.yaml's WebSub hubs are pinged and the endpoints purged, by one of the
-    ``workers`` of the server named ``instance`` (see ``_serve.changes``).
+    endpoints; ``access_log`` notes every request. Whenever public outputs change (a swap, an
+    embargo lifting, an age label turning over), site.yaml's WebSub hubs are pinged and the
+    endpoints purged, by one of the ``workers`` of the server named ``instance`` (see
+    ``_serve.changes``).
     """
     if tokens_file is not None:
         ensure_outside(Path(tokens_file), Path(content))
     state = ContentState(Path(content), clock, base_url, cache_file=cache_file)
     state.reload()
     changes = _change_tracker(state, clock, purge, workers, instance)
-    xsl = files("smcfeed").joinpath("static/feed.xsl").read_bytes()
     tokens = TokenRegistry(
         Path(tokens_file) if tokens_file is not None else None, recheck=tokens_recheck
     )
@@ -251,10 +315,6 @@ def create_app(
             return Response(body, 404, dict(_http.CORS), "application/json")
         view = _health.operator_view(state, clock(), watching=watch)
         return JSONResponse(view, 200, {"cache-control": "no-store"})
-
-    async def stylesheet(request: HttpRequest) -> Response:
-        headers = {"cache-control": f"public, max-age={max_age}", **_http.CORS}
-        return Response(xsl, media_type="text/xsl", headers=headers)
 
     async def starlette_error(request: HttpRequest, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
@@ -272,17 +332,19 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await asyncio.to_thread(changes.close)
+        if access_log is not None:
+            access_log.close()
 
     starlette = Starlette(
         routes=[
             Route(urls.HEALTH_PATH, healthz, methods=["GET", "HEAD"]),
             Route(urls.OPERATOR_PATH, operator, methods=["GET", "HEAD"]),
-            Route("/feed.xsl", stylesheet, methods=["GET", "HEAD"]),
         ],
         exception_handlers={405: starlette_error, 404: starlette_error},
         lifespan=lifespan,
     )
-    return SmcfeedApp(starlette, OutputResponder(state, clock, max_age, tokens), state, changes)
+    outputs = OutputResponder(state, clock, max_age, tokens, access_log)
+    return SmcfeedApp(starlette, outputs, state, changes)
 
 
 def _change_tracker(

@@ -47,6 +47,42 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from ._export.build import build, describe
+    from .clock import system_clock
+
+    content = Path(args.content)
+    if not content.is_dir():
+        print(f"smcfeed: {content}: no such content folder", file=sys.stderr)
+        return 1
+    result = load_content(content, args.base_url)
+    for error in result.errors:
+        print(error, file=sys.stdout)
+    if result.errors or result.catalogue is None:
+        count = len(result.errors)
+        print(
+            f"{count} error{'s' if count != 1 else ''} in {content}: nothing built",
+            file=sys.stderr,
+        )
+        return 1
+    now = system_clock()
+    try:
+        export = build(
+            result.catalogue,
+            Path(args.out),
+            now,
+            max_age=args.max_age,
+            listen=args.listen,
+            brotli={"auto": None, "on": True, "off": False}[args.brotli],
+        )
+    except (FileExistsError, OSError) as e:
+        print(f"smcfeed: {e}", file=sys.stderr)
+        return 1
+    for line in describe(export, now):
+        print(line)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     content = Path(args.content)
     if not content.is_dir():
@@ -73,9 +109,9 @@ def _serve(args: argparse.Namespace) -> int:
         # The workers of this server share a lock named after it: one announces each change.
         instance=f"serve-{os.getpid()}",
     )
-    # Servers import the app by name in each worker: the settings travel as variables.
-    os.environ.update(settings.to_env())
     if args.server == "uvicorn":
+        # uvicorn imports the app by name in each worker: the settings travel as variables.
+        os.environ.update(settings.to_env())
         import uvicorn
 
         uvicorn.run(
@@ -92,22 +128,9 @@ def _serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
         )
         return 0
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from ._serve import workers
 
-    Granian(
-        "smcfeed._serve.asgi:app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        loop=Loops.uvloop,
-        websockets=False,
-        log_dictconfig=_LOGGING,
-        log_access=False,
-        respawn_failed_workers=True,
-        workers_kill_timeout=10,
-    ).serve()
+    workers.serve(settings, args.host, args.port, args.workers, _LOGGING)
     return 0
 
 
@@ -261,6 +284,27 @@ def parser() -> argparse.ArgumentParser:
         help="the server (default: http://127.0.0.1:$PORT)",
     )
     status.set_defaults(run=_status)
+    build = commands.add_parser(
+        "build", help="write every public output as files, with an nginx configuration"
+    )
+    build.add_argument("--out", required=True, help="folder to write (replaced whole)")
+    build.add_argument("--content", default="content", help="content folder (default: content)")
+    build.add_argument(
+        "--base-url",
+        default=os.environ.get("SMCFEED_BASE_URL"),
+        help="URL the export is reached at, overriding site.yaml",
+    )
+    build.add_argument("--max-age", type=int, default=300, help="longest Cache-Control max-age")
+    build.add_argument(
+        "--listen", default="8080", help="nginx's listen address in the configuration (8080)"
+    )
+    build.add_argument(
+        "--brotli",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="serve the .br files (needs nginx's brotli_static module; auto: if installed)",
+    )
+    build.set_defaults(run=_build)
     return top
 
 

@@ -200,6 +200,12 @@ class Smcfeed:
                 return target
         raise NotFound(f"nothing to embed at {urls.path(target)}")
 
+    def asset(self, name: str) -> Output:
+        """A file shipped with the package (``/feed.xsl``); it changes only with a release."""
+        if not urls.shipped(name):
+            raise NotFound(f"nothing at /{name}")
+        return Output(_asset(name), urls.ASSETS[name], EPOCH, None)
+
     def render(self, request: Request, now: datetime) -> Output:
         """The output ``request`` asks for, as of ``now``. Raises NotFound.
 
@@ -228,8 +234,8 @@ class Smcfeed:
                 return self.oembed(request.route, now)
             case urls.OpenApi():
                 return Output(_openapi.render(self.site), urls.JSON_TYPE, EPOCH, None)
-            case urls.Asset(name="embed.js"):
-                return Output(_asset("embed.js"), urls.JS_TYPE, EPOCH, None)
+            case urls.Asset(name=name):
+                return self.asset(name)
         raise NotFound(f"nothing at {urls.path(request.route)}")
 
     def get(self, path: str, query: str, now: datetime) -> Output:

@@ -10,14 +10,22 @@ serves them), and ``?page=N`` on a feed answers with a redirect to that path.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .catalogue import FeedKey, FeedKind
 from .exceptions import BadRequest, NotFound, Redirect, Unsupported
 from .models import SLUG_PATTERN
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
 
 #: Slugs and ids: the one slug pattern (models.py), as URLs use it.
 SLUG = SLUG_PATTERN
@@ -230,6 +238,50 @@ def media_type(route: Route) -> str:
         case Asset(name=name):
             return ASSETS[name]
     return JSON_TYPE
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+@cache
+def shipped(name: str) -> bool:
+    """Whether the package ships the asset ``name`` (under ``smcfeed/static``)."""
+    return name in ASSETS and files("smcfeed").joinpath("static", name).is_file()
+
+
+def public_routes(catalogue: Catalogue, now: datetime) -> Iterator[Route]:
+    """Every public output at ``now``: the index, the OPMLs, each page of each feed with
+    something public in each format and its widget, each visible article (JSON, page, card
+    and a card per quote), the OpenAPI description, the shipped assets.
+
+    The one list of what exists: the static export writes it, and every link in it must
+    resolve within it. A route the service learns to render is listed here too. Routes that
+    take free parameters are listed at their defaults (a widget's ``limit``) or not at all
+    (oEmbed, which answers by query string only).
+    """
+    yield Index()
+    yield Opml()
+    for listing in FORMATS:
+        yield Opml(listing.name)
+    size = catalogue.site.feed_size
+    for key in catalogue.listed_feeds(now):
+        pages = max(1, math.ceil(len(catalogue.items(key, now)) / size))
+        for page in range(1, pages + 1):
+            for fmt in FORMATS:
+                yield Feed(key, fmt.name, page)
+    for key in catalogue.listed_feeds(now):
+        yield Widget(key)
+    for lang in catalogue.site.languages:
+        for article in catalogue.items(FeedKey(lang), now):
+            yield Article(lang, article.slug, "json")
+            yield Article(lang, article.slug, "html")
+            yield ArticleCard(lang, article.slug)
+            for reaction in catalogue.content(article).reactions:
+                yield QuoteCard(lang, article.slug, reaction.id)
+    yield OpenApi()
+    for name in ASSETS:
+        if shipped(name):
+            yield Asset(name)
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -113,6 +113,8 @@ def not_modified(
 ) -> bool:
     """Whether a conditional GET can be answered 304 (If-None-Match wins, RFC 9110 13.2.2)."""
     if if_none_match is not None:
+        if if_none_match in cached.matching_tags:
+            return True
         if if_none_match.strip() == "*":
             return True
         # Weak comparison; the tag of any coding of the same body matches.
@@ -144,6 +146,11 @@ def route_headers(route: urls.Route) -> dict[str, str]:
     return {}
 
 
+def content_type(media: str) -> str:
+    """The Content-Type header of a media type: text formats are declared UTF-8."""
+    return f"{media}; charset=utf-8" if media.startswith(_TEXT) else media
+
+
 def headers_for(
     cached: CachedResponse,
     coding: str,
@@ -163,12 +170,11 @@ def headers_for(
     """
     found = cached.headers.get(coding)
     if found is None:
-        media = cached.media_type
         pairs = {
             "etag": cached.etag_for(coding),
             "last-modified": cached.last_modified,
             "vary": vary,
-            "content-type": f"{media}; charset=utf-8" if media.startswith(_TEXT) else media,
+            "content-type": content_type(cached.media_type),
             "content-length": str(len(cached.body(coding))),
             "x-content-type-options": "nosniff",
             **({"x-robots-tag": "noindex"} if private else CORS),

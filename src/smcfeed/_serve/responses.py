@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -31,10 +32,14 @@ class CachedResponse:
         "_lock",
         "etag",
         "expires",
+        "expires_at",
         "headers",
         "last_modified",
+        "matching_tags",
         "media_type",
+        "not_modified_headers",
         "output",
+        "since",
     )
 
     def __init__(self, output: Output) -> None:
@@ -46,12 +51,26 @@ class CachedResponse:
         self.etag = digest
         self.last_modified = format_datetime(output.last_modified.astimezone(UTC), usegmt=True)
         self._bodies: dict[str, bytes] = {"identity": output.body}
-        #: Response headers per coding, filled in by the HTTP layer on first use.
+        #: Response headers per coding, filled in by the HTTP layer on first use; and those of
+        #: a 304 per coding.
         self.headers: dict[str, list[tuple[bytes, bytes]]] = {}
+        self.not_modified_headers: dict[str, list[tuple[bytes, bytes]]] = {}
         self._lock = threading.Lock()
+        # The validity window as POSIX timestamps: comparing datetimes in the site's time
+        # zone costs a tz lookup per request.
+        #: When the output started to be valid, and when it stops (inf: not scheduled).
+        self.since = output.last_modified.timestamp()
+        self.expires_at = math.inf if output.expires is None else output.expires.timestamp()
+        #: If-None-Match values that match exactly as sent (every coding's tag, weak or not).
+        tags = [self.etag_for(c) for c in ("identity", *ENCODINGS)]
+        self.matching_tags = frozenset(tags + [f"W/{t}" for t in tags])
 
     def valid_at(self, now: datetime) -> bool:
-        return self.output.last_modified <= now and (self.expires is None or now < self.expires)
+        return self.valid_at_timestamp(now.timestamp())
+
+    def valid_at_timestamp(self, now: float) -> bool:
+        """Whether the output is current at the POSIX time ``now``."""
+        return self.since <= now < self.expires_at
 
     def body(self, coding: str) -> bytes:
         """The body in ``coding`` (``identity``, ``gzip`` or ``br``)."""
@@ -103,7 +122,7 @@ class ResponseCache:
         """The response to ``request`` as of ``now``: from the cache, or rendered and kept."""
         key = request
         entry = self._entries.get(key)
-        if entry is not None and entry.valid_at(now):
+        if entry is not None and entry.valid_at_timestamp(now.timestamp()):
             return entry
         entry = CachedResponse(self.service.render(request, now))
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -115,10 +116,20 @@ class ContentState:
     #: Called as ``hook(old, new)`` right after each swap (``old`` is None on the first
     #: load), on the reload path: hooks only note the swap and work elsewhere.
     on_swap: list[Callable[[Snapshot | None, Snapshot], None]] = field(default_factory=list)
+    #: Save the parse cache from a forked child (set when workers share this process's
+    #: memory: see _save_in_child).
+    fork_saves: bool = False
+    _saver: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY
     #: After a failed reload, the next one reads every file, not only those reported.
     _look_at_everything: bool = False
+
+    @property
+    def fork_lock(self) -> threading.Lock:
+        """Held while a reload runs; a process forking workers takes it first, so no worker
+        starts from half a reload."""
+        return self._lock
 
     def reload(self, changed: Iterable[Path] | None = None) -> bool:
         """Load the folder again; swap the new content in only if it has no errors and its
@@ -231,12 +242,38 @@ class ContentState:
         self._saved_at = time.monotonic()
         parsed.dirty = False
         copy = parsed.copy()
-        threading.Thread(target=self._save_cache, args=(copy,), daemon=True).start()
+        self._saver = threading.Thread(target=self._save_cache, args=(copy,), daemon=True)
+        self._saver.start()
+
+    def wait_saved(self) -> None:
+        """Wait for a parse-cache save in progress, if any."""
+        if self._saver is not None:
+            self._saver.join()
 
     def _save_cache(self, cache: ParseCache) -> None:
         assert self.cache_file is not None
+        if self.fork_saves:
+            self._save_in_child(cache)
+            return
         try:
             cache.save(self.cache_file)
         except OSError as e:
             log.warning("cannot write the parse cache %s: %s", self.cache_file, e)
+            self.parsed.dirty = True
+
+    def _save_in_child(self, cache: ParseCache) -> None:
+        """Save from a forked child, as Redis saves: serialising touches every object (their
+        reference counts), which in this process would copy every page it shares with the
+        workers forked from it; in a child only the child's copies are made, and dropped."""
+        assert self.cache_file is not None
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child only saves and leaves
+            try:
+                cache.save(self.cache_file)
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            log.warning("cannot write the parse cache %s (status %d)", self.cache_file, status)
             self.parsed.dirty = True

@@ -1,0 +1,1 @@
+"""smcfeed's benchmark harness; run it with ``python bench/run.py``."""

@@ -1,0 +1,170 @@
+"""``serve`` with granian: the content is loaded, watched and reloaded once, in the main
+process; workers are forked from it and share its memory.
+
+granian forks its worker processes (``multiprocessing``'s default on Linux) and asks a loader
+for the app in each. Handing it the app made here, before the fork, means every worker starts
+with the loaded catalogue, the warmed responses and the parse cache already in memory, shared
+copy-on-write: a page is copied only when a worker writes to it. ``gc.freeze()`` keeps the
+cycle collector of each worker from writing to every object it would otherwise visit.
+
+On an edit this process reloads (as a single process would), then asks granian to respawn
+its workers (what ``SIGHUP`` does). granian would replace them one at a time, a few seconds
+apart; here all new workers are forked from the new content at once and the old ones are
+stopped gracefully right after, so old and new content are served side by side for a moment
+only. The listening socket stays open throughout: a connection arriving in between waits in
+its backlog, none is refused. Pings and purges hooked on reloads
+therefore happen once, here, however many workers run.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import logging.config
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..settings import Settings
+from .asgi import make_app
+from .state import ContentState
+
+log = logging.getLogger("smcfeed")
+#: Seconds new workers are given to start before the old ones are stopped.
+RESPAWN_DELAY = 0.05
+
+
+def serve(
+    settings: Settings, host: str, port: int, workers: int, log_config: dict[str, Any]
+) -> None:
+    """Load the content, fork ``workers`` granian workers over it, reload on edits."""
+    from granian.constants import Interfaces, Loops
+
+    logging.config.dictConfig(log_config)
+    app = make_app(settings, watch=False)
+    state: ContentState = app.state.content
+    _share(state)
+    server = _server_class()(
+        "smcfeed._serve.asgi:app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        loop=Loops.uvloop,
+        websockets=False,
+        log_dictconfig=log_config,
+        log_access=False,
+        respawn_failed_workers=True,
+        respawn_interval=RESPAWN_DELAY,
+        workers_kill_timeout=10,
+    )
+    stop = threading.Event()
+    if settings.watch:
+        threading.Thread(
+            target=watch_and_reload,
+            args=(state, server.signal_handler_reload, stop),
+            name="smcfeed-watch",
+            daemon=True,
+        ).start()
+    try:
+        server.serve(target_loader=lambda _target: app)
+    finally:
+        stop.set()
+
+
+def _server_class() -> type[Any]:
+    """granian's process server, respawning all workers at once on a reload."""
+    from granian.server.mp import MPServer
+
+    class Server(MPServer):
+        def _reload(self, spawn_target: Any, target_loader: Any) -> None:
+            log.info("new content: forking %d new worker(s)", self.workers)
+            self.reload_signal = False
+            self.respawned_wrks.clear()
+            self.main_loop_interrupt.clear()
+            old: list[Any] = list(self.wrks)
+            self.wrks.clear()
+            for idx in range(self.workers):
+                worker: Any = self._spawn_worker(
+                    idx=idx, target=spawn_target, callback_loader=target_loader
+                )
+                worker.start()
+                self.wrks.append(worker)
+            time.sleep(RESPAWN_DELAY)
+            for stale in old:
+                stale.terminate()
+            for stale in old:
+                stale.join(self.workers_kill_timeout)
+                if stale.is_alive():
+                    stale.kill()
+                    stale.join()
+
+    return Server
+
+
+def _share(state: ContentState) -> None:
+    """Make what is loaded now cheap to share with workers forked later."""
+    # A fork must not copy a reload half done (its locks held, its snapshot half built).
+    lock = state.fork_lock
+    os.register_at_fork(before=lock.acquire, after_in_parent=lock.release)
+    os.register_at_fork(after_in_child=_release_in_child(lock))
+    # From now on the parse cache is saved from a forked child, never by touching this
+    # process's objects (see ContentState._save_in_child).
+    state.fork_saves = True
+    state.wait_saved()
+    gc.freeze()
+
+
+def _release_in_child(lock: threading.Lock) -> Callable[[], None]:
+    def release() -> None:
+        if lock.locked():
+            lock.release()
+
+    return release
+
+
+def watch_and_reload(
+    state: ContentState, respawn: Callable[[], None], stop: threading.Event
+) -> None:
+    """Reload on edits (once they settle) and respawn the workers over the new content."""
+    from watchfiles import watch
+
+    def reloaded(changed: list[Path] | None) -> bool:
+        """Reload; respawn the workers when they must see something new (and say so)."""
+        errors = [str(e) for e in state.errors]
+        swapped = state.reload(changed)
+        # New content, or new errors for the operator's view: the workers must see it.
+        if swapped or [str(e) for e in state.errors] != errors:
+            # New objects join the frozen ones; the old snapshot is freed by reference
+            # counting (a full collection here would write to every shared page).
+            gc.freeze()
+            respawn()
+            return True
+        return False
+
+    # A second look once started, in case a file changed while the first load ran. Looking
+    # at every file touches what the workers share, so they are forked again afterwards
+    # whatever it found.
+    if not stop.wait(1.0) and not reloaded(None):
+        gc.freeze()
+        respawn()
+    # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
+    # starts again after a look at every file.
+    while not stop.is_set():
+        try:
+            for changes in watch(
+                state.root, debounce=100, step=50, stop_event=stop, recursive=True
+            ):
+                log.info("content changed (%d file(s)); reloading", len(changes))
+                reloaded([Path(path) for _, path in changes])
+            if stop.is_set():
+                break
+            log.warning("the file watcher stopped; starting it again")
+        except Exception:
+            log.exception("the file watcher failed; starting it again")
+        if stop.wait(1.0):
+            break
+        reloaded(None)

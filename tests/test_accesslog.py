@@ -1,0 +1,186 @@
+"""The access log: Combined Log Format lines, buffered off the request path, written at least
+every second and at shutdown, never more than one line per request."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smcfeed._serve.accesslog import AccessLog
+from smcfeed.app import create_app
+from smcfeed.clock import FixedClock
+
+from ._support import NOW, SAMPLE
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+LINE = re.compile(
+    r"^(?P<host>\S+) - - \[(?P<when>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
+    r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<size>\d+|-) '
+    r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"$'
+)
+
+
+class Lines(logging.Handler):
+    """Collects the access log's lines, and says when a batch arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.batches = 0
+        self.arrived = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines += record.getMessage().split("\n")
+        self.batches += 1
+        self.arrived.set()
+
+
+@pytest.fixture
+def lines() -> Iterator[Lines]:
+    logger = logging.getLogger("smcfeed.access")
+    handler = Lines()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _scope(path: str, **headers: str) -> dict[str, object]:
+    route, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": route,
+        "raw_path": route.encode(),
+        "query_string": query.encode(),
+        "http_version": "1.1",
+        "client": ("203.0.113.9", 5000),
+        "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
+    }
+
+
+def test_lines_are_combined_log_format_and_wait_for_a_flush(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    access.record(
+        _scope("/es/rss.xml?page=2", referer="https://r.example/", user_agent="UA/1"), 200, 512
+    )
+    access.record(_scope("/nope"), 404, 0)
+    # Buffered: nothing is written on the request path.
+    assert lines.lines == []
+    access.flush()
+    assert lines.batches == 1
+    first, second = (LINE.match(line) for line in lines.lines)
+    assert first and second
+    assert first["host"] == "203.0.113.9"
+    assert first["request"] == "GET /es/rss.xml?page=2 HTTP/1.1"
+    assert (first["status"], first["size"]) == ("200", "512")
+    assert (first["referer"], first["agent"]) == ("https://r.example/", "UA/1")
+    assert (second["status"], second["size"], second["agent"]) == ("404", "-", "-")
+    access.close()
+
+
+def test_a_client_cannot_forge_or_split_lines(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    forged = 'x" 200 1 "-" "-"\n1.2.3.4 - - [01/Jan/2000:00:00:00 +0000] "GET / HTTP/1.1'
+    access.record(_scope("/", user_agent=forged, referer='a"b\\c'), 200, 1)
+    access.close()
+    assert len(lines.lines) == 1
+    match = LINE.match(lines.lines[0])
+    assert match, lines.lines[0]
+    assert match["agent"].startswith('x\\" 200')
+    assert match["referer"] == 'a\\"b\\\\c'
+
+
+def test_the_writer_writes_within_the_interval_without_being_asked(lines: Lines) -> None:
+    access = AccessLog(interval=0.05)
+    access.record(_scope("/es/atom.xml"), 200, 10)
+    assert lines.arrived.wait(5), "the writer thread wrote nothing"
+    assert len(lines.lines) == 1
+    access.close()
+
+
+def test_repeated_requests_share_their_parts_but_not_their_numbers(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    for number in range(5):
+        access.record(_scope("/es/rss.xml", user_agent="agg/1"), 200 + number, number)
+    access.record(_scope("/es/rss.xml", user_agent="agg/2"), 304, 0)
+    access.close()
+    got = [LINE.match(line) for line in lines.lines]
+    assert [(m["status"], m["size"], m["agent"]) for m in got] == [  # type: ignore[index]
+        ("200", "-", "agg/1"),
+        ("201", "1", "agg/1"),
+        ("202", "2", "agg/1"),
+        ("203", "3", "agg/1"),
+        ("204", "4", "agg/1"),
+        ("304", "-", "agg/2"),
+    ]
+
+
+def test_close_writes_everything_left_exactly_once(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    for number in range(1000):
+        access.record(_scope(f"/{number}"), 200, number)
+    access.close()
+    access.flush()
+    assert len(lines.lines) == 1000
+    assert [LINE.match(line)["request"] for line in lines.lines[:2]] == [  # type: ignore[index]
+        "GET /0 HTTP/1.1",
+        "GET /1 HTTP/1.1",
+    ]
+
+
+def test_a_forked_child_starts_with_an_empty_queue_and_its_own_writer(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    access.record(_scope("/parent"), 200, 1)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        ok = access._thread is None and not access._pending
+        access.record(_scope("/child"), 200, 1)
+        ok = ok and access._thread is not None and access._thread.is_alive()
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.close(read)
+    assert os.waitpid(pid, 0)[1] == 0
+    access.close()
+    assert [LINE.match(line)["request"] for line in lines.lines] == [  # type: ignore[index]
+        "GET /parent HTTP/1.1"
+    ]
+
+
+def test_the_app_logs_every_request_once_and_flushes_at_shutdown(
+    lines: Lines, tmp_path: Path
+) -> None:
+    access = AccessLog(interval=3600)
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
+    paths = ["/es/rss.xml", "/healthz", "/nothing", "/es/rss.xml?page=2", "/feed.xsl"]
+    with TestClient(app) as client:
+        statuses = [client.get(p, follow_redirects=False).status_code for p in paths]
+        client.head("/en/atom.xml")
+        assert lines.lines == []
+    # The lifespan's shutdown wrote them.
+    got = [LINE.match(line) for line in lines.lines]
+    assert all(got), lines.lines
+    assert [(m["request"].split()[1], int(m["status"])) for m in got] == [  # type: ignore[index]
+        *zip(paths, statuses, strict=True),
+        ("/en/atom.xml", 200),
+    ]
+    assert got[-1]["size"] == "-"  # type: ignore[index]

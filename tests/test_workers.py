@@ -1,0 +1,173 @@
+"""``serve --workers N``: the content is loaded and watched once, in the main process; the
+workers are forked from it and share its memory; an edit reaches every worker at once; the
+buffered access log loses no line at shutdown."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ._support import SAMPLE
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+#: The operator token the server is started with (its /operator/status needs it).
+OPERATOR = "workers-operator-token"
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """kB figures of /proc/PID/smaps_rollup (Rss, Pss, Private_Dirty, …)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, amount, *_ = line.split()
+        values[name.rstrip(":")] = int(amount)
+    return values
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[bytes], base: str, content: Path, log: Path):
+        self.process, self.base, self.content, self.log = process, base, content, log
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return _get(self.base + path)
+
+    def status(self) -> bytes:
+        """The operator's view (content errors, last loads)."""
+        return _get(self.base + "/operator/status", {"Authorization": f"Bearer {OPERATOR}"})[1]
+
+    def loads(self) -> int:
+        return self.log.read_text().count("content loaded:")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    if not Path("/proc/self/smaps_rollup").exists():
+        pytest.skip("needs Linux's /proc/PID/smaps_rollup to see shared memory")
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE, content)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(content)]
+    command += ["--port", str(port), "--workers", "2", "--cache", "off"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, "SMCFEED_OPERATOR_TOKEN": OPERATOR},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(process.pid)) < 2 or not _up(base):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        # The workers are forked again after the second look at the folder, a second after
+        # start: wait for that, so each test sees its settled workers.
+        while "forking 2 new worker(s)" not in log.read_text() or len(_children(process.pid)) != 2:
+            assert process.poll() is None and time.monotonic() < deadline + 30, log.read_text()
+            time.sleep(0.05)
+        yield Served(process, base, content, log)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def _up(base: str) -> bool:
+    try:
+        return _get(base + "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def test_workers_share_one_load(served: Served) -> None:
+    assert served.loads() == 1, served.log.read_text()
+    workers = _children(served.process.pid)
+    assert len(workers) == 2
+    for _ in range(20):
+        assert served.get("/es/rss.xml")[0] == 200
+    main = _memory(served.process.pid)
+    for pid in workers:
+        own = _memory(pid)
+        # A worker's own pages are a small part of what the main process loaded: the
+        # catalogue, the warmed responses and the modules are shared with it.
+        assert own["Private_Dirty"] + own["Private_Clean"] < main["Rss"] / 3, (own, main)
+
+
+def test_an_edit_reaches_every_worker_at_once_loaded_once(served: Served) -> None:
+    before = _children(served.process.pid)
+    article = next((served.content / "articles" / "2026").glob("*.es.md"))
+    text = article.read_text()
+    article.write_text(text.replace("\ntitle: ", '\ntitle: "Editado por la prueba" #', 1))
+    started = time.monotonic()
+    while b"Editado por la prueba" not in served.get("/es/rss.xml")[1]:
+        assert time.monotonic() - started < 5, served.log.read_text()
+        time.sleep(0.02)
+    seen = time.monotonic() - started
+    # Once one answer has it, every worker has it: the old ones are gone.
+    time.sleep(0.3)
+    for _ in range(20):
+        assert b"Editado por la prueba" in served.get("/es/rss.xml")[1]
+    assert seen < 2.0
+    assert served.loads() == 2, served.log.read_text()
+    after = _children(served.process.pid)
+    assert len(after) == 2 and not set(after) & set(before)
+
+
+def test_a_broken_edit_shows_in_every_workers_status(served: Served) -> None:
+    article = next((served.content / "articles" / "2026").glob("*.en.md"))
+    article.write_text("---\ntitle: [broken\n---\n")
+    started = time.monotonic()
+    while b'"degraded"' not in served.status():
+        assert time.monotonic() - started < 5, served.log.read_text()
+        time.sleep(0.02)
+    time.sleep(0.3)
+    for _ in range(10):
+        assert b'"degraded"' in served.status()
+        assert served.get("/es/rss.xml")[0] == 200
+
+
+def test_sigterm_writes_every_buffered_access_line(served: Served) -> None:
+    for number in range(30):
+        served.get(f"/es/rss.xml?n={number}")
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(20) == 0
+    logged = [line for line in served.log.read_text().splitlines() if '"GET /es/rss.xml?n=' in line]
+    assert sorted(int(line.split("?n=")[1].split()[0]) for line in logged) == list(range(30))
