@@ -342,6 +342,11 @@ class ChangeTracker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The process that made the tracker announces; a worker forked from it does not.
+        self._home = os.getpid()
+        #: Held while working out changes, so a worker is never forked from the middle of it
+        #: (set by the forking server to its content state's fork lock).
+        self.fork_lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
 
     def on_swap(self, old: Snapshot | None, new: Snapshot) -> None:
         """ContentState's hook: note the swap, work it out off the reload path."""
@@ -410,6 +415,8 @@ class ChangeTracker:
 
     def start(self) -> None:
         """Run :meth:`run_due` in a background thread at each scheduled instant and swap."""
+        if os.getpid() != self._home:
+            return  # a forked worker: the process that forked it announces
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="smcfeed-changes", daemon=True)
             self._thread.start()
@@ -426,7 +433,8 @@ class ChangeTracker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_due()
+                with self.fork_lock:
+                    self.run_due()
             except Exception:
                 log.exception("working out changed outputs failed")
             upcoming = self.next_change()
@@ -438,6 +446,8 @@ class ChangeTracker:
 
     def close(self, grace: float = 2.0) -> None:
         """Stop the schedule, give requests under way ``grace`` seconds, stop sending."""
+        if os.getpid() != self._home:
+            return
         self.stop()
         if self.outbound is not None:
             self.outbound.drain(grace)

@@ -46,6 +46,10 @@ def serve(
     logging.config.dictConfig(log_config)
     app = make_app(settings, watch=False)
     state: ContentState = app.state.content
+    # Pings and purges are sent from here, once, whatever the number of workers.
+    changes = app.state.changes
+    changes.fork_lock = state.fork_lock
+    changes.start()
     _share(state)
     server = _server_class()(
         "smcfeed._serve.asgi:app",
@@ -73,6 +77,7 @@ def serve(
         server.serve(target_loader=lambda _target: app)
     finally:
         stop.set()
+        changes.close()
 
 
 def _server_class() -> type[Any]:
