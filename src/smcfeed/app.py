@@ -352,9 +352,11 @@ def _change_tracker(
 ) -> ChangeTracker:
     """Announce changed outputs to WebSub hubs and purge them at CDNs, in the background."""
     outbound = Outbound()
-    # Workers of one server swap within moments of each other: wait that long before a hub
-    # fetches a changed feed, and purge once more after it.
-    settle = 0.3 if workers > 1 else 0.0
+    # A server's workers take new content moments after the swap (forked anew from the process
+    # that loaded it, or each reloading on its own): wait that long before a hub fetches a
+    # changed feed, and purge once more after it. Only an app made in-process (no ``instance``)
+    # serves from the very object that swapped.
+    settle = 0.5 if workers > 1 or instance is not None else 0.0
     endpoints = list(purge)
     tracker = ChangeTracker(
         clock,
