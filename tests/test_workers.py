@@ -38,6 +38,20 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+def _orphans(content: str) -> list[int]:
+    """Processes still serving ``content`` (none should outlive the server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in command and content.encode() in command:
+                found.append(int(entry.name))
+    return found
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -106,8 +120,17 @@ def served(tmp_path: Path) -> Iterator[Served]:
         yield Served(process, base, content, log)
     finally:
         if process.poll() is None:
-            process.kill()
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
         process.wait(10)
+        # Workers die with the process that forked them, however it ended.
+        deadline = time.monotonic() + 10
+        while _orphans(str(content)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _orphans(str(content))
 
 
 def _up(base: str) -> bool:
@@ -171,3 +194,14 @@ def test_sigterm_writes_every_buffered_access_line(served: Served) -> None:
     assert served.process.wait(20) == 0
     logged = [line for line in served.log.read_text().splitlines() if '"GET /es/rss.xml?n=' in line]
     assert sorted(int(line.split("?n=")[1].split()[0]) for line in logged) == list(range(30))
+
+
+def test_workers_never_outlive_a_killed_server(served: Served) -> None:
+    workers = _children(served.process.pid)
+    assert len(workers) == 2
+    served.process.kill()  # no chance to stop its workers itself
+    served.process.wait(10)
+    deadline = time.monotonic() + 10
+    while _orphans(str(served.content)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _orphans(str(served.content))

@@ -18,10 +18,13 @@ therefore happen once, here, however many workers run.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import logging
 import logging.config
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -116,11 +119,41 @@ def _share(state: ContentState) -> None:
     lock = state.fork_lock
     os.register_at_fork(before=lock.acquire, after_in_parent=lock.release)
     os.register_at_fork(after_in_child=_release_in_child(lock))
+    os.register_at_fork(before=_note_forking_thread, after_in_child=_die_with(os.getpid()))
     # From now on the parse cache is saved from a forked child, never by touching this
     # process's objects (see ContentState._save_in_child).
     state.fork_saves = True
     state.wait_saved()
     gc.freeze()
+
+
+#: Whether the fork under way is made by the main thread (granian's workers are; the child that
+#: saves the parse cache is forked by a thread of its own).
+_forked_by_main = False
+
+
+def _note_forking_thread() -> None:
+    global _forked_by_main
+    _forked_by_main = threading.current_thread() is threading.main_thread()
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """A worker must not outlive the process that forked it (killed, or crashed): ask Linux to
+    send it SIGTERM when that process ends (PR_SET_PDEATHSIG, which follows the forking
+    *thread*, hence main-thread forks only)."""
+
+    def arm() -> None:
+        if not _forked_by_main:
+            return
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it ended before the request took effect
+            os._exit(0)
+
+    return arm
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _release_in_child(lock: threading.Lock) -> Callable[[], None]:
