@@ -490,7 +490,7 @@ def _title(rng: random.Random, t: dict[str, list[str]], claim: str) -> str:
 
 def _expert_ids(rng: random.Random) -> list[tuple[str, str, str, str, str]]:
     """(id, name, role es, role en, organisation) for N_EXPERTS experts."""
-    out = []
+    out: list[tuple[str, str, str, str, str]] = []
     seen: set[str] = set()
     while len(out) < N_EXPERTS:
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)} {rng.choice(SURNAMES)}"
@@ -508,8 +508,8 @@ def _expert_ids(rng: random.Random) -> list[tuple[str, str, str, str, str]]:
 
 
 def _slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.replace("ø", "o")).encode("ascii", "ignore")
-    return "-".join("".join(c if c.isalnum() else " " for c in text.decode().lower()).split())
+    plain = unicodedata.normalize("NFKD", text.replace("ø", "o")).encode("ascii", "ignore").decode()
+    return "-".join("".join(c if c.isalnum() else " " for c in plain.lower()).split())
 
 
 #: Article shapes: (reactions per article, body paragraphs, most quote paragraphs, sentences

@@ -19,8 +19,9 @@ import statistics
 import sys
 from pathlib import Path
 
-import run
-from run import CACHE_HOME, WORK, edit_once, evict_from_page_cache, gen, smcfeed_server
+from harness.common import WORK, gen, label, log
+from harness.servers import CACHE_HOME, Server, smcfeed_server, stop_all
+from harness.suites import edit_once, evict_from_page_cache
 
 
 def measure(
@@ -32,7 +33,7 @@ def measure(
     original = article.read_bytes()
     out: dict[str, float | None] = {}
 
-    def server(watch: bool) -> run.Server:
+    def server(watch: bool) -> Server:
         s = smcfeed_server(folder, watch=watch)
         s.cmd = [sys.executable, "-m", "smcfeed", *s.cmd[1:]]
         s.name = f"{name}-{'watch' if watch else 'warm'}"
@@ -69,28 +70,30 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--timeout", type=float, default=180.0)
     args = p.parse_args()
-    folder = WORK / f"content-{run.label(args.size)}"
+    folder = WORK / f"content-{label(args.size)}"
     stamp = gen.ensure(args.size, folder, 5, force=False)[0]
     article = folder / str(stamp["newest_es"])
     builds: list[tuple[str, str | None]] = [("this branch", None)]
-    builds += [tuple(o.split("=", 1)) for o in args.other]  # type: ignore[misc]
+    for other in args.other:
+        other_name, other_src = other.split("=", 1)
+        builds.append((other_name, other_src))
     results: dict[str, list[dict[str, float | None]]] = {name: [] for name, _ in builds}
     try:
         for round_no in range(args.rounds):
             order = builds if round_no % 2 == 0 else builds[::-1]
             for name, src in order:
-                run.log(f"round {round_no + 1}: {name}")
+                log(f"round {round_no + 1}: {name}")
                 got = measure(name.replace(" ", "-"), folder, article, src, args.timeout)
-                run.log(f"  {got}")
+                log(f"  {got}")
                 results[name].append(got)
     finally:
-        run.stop_all()
+        stop_all()
 
     def median(name: str, key: str) -> str:
         values = [r[key] for r in results[name] if r.get(key) is not None]
         return f"{statistics.median(values):.2f}" if values else "—"  # type: ignore[type-var]
 
-    print(f"\n{run.label(args.size)} articles, median of {args.rounds} round(s)\n")
+    print(f"\n{label(args.size)} articles, median of {args.rounds} round(s)\n")
     print("| build | cold start s | warm restart s | edit visible s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|")
     for name, _ in builds:

@@ -45,4 +45,5 @@ def atom_schema() -> etree.RelaxNG:
 def jsonfeed_schema() -> dict[str, object]:
     import json
 
-    return json.loads((need_judges() / "jsonfeed-1.1.schema.json").read_text())
+    schema: dict[str, object] = json.loads((need_judges() / "jsonfeed-1.1.schema.json").read_text())
+    return schema

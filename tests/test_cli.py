@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -70,8 +71,8 @@ def test_serve_refuses_a_missing_folder_in_one_line(tmp_path: Path) -> None:
 
 def test_the_readme_documents_every_command_and_option() -> None:
     readme = (ROOT / "README.md").read_text()
-    commands = parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    for name, sub in commands.items():
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
         assert f"smcfeed {name}" in readme, name
         for action in sub._actions:
             for flag in action.option_strings:

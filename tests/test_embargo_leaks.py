@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +35,7 @@ TOPICS = ("climate", "public-health", "space")
 TYPES = ("reaction", "expert-voice", "what-we-know", "guide", "briefing")
 SLUGS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta")
 ROOT = "https://feeds.example.org"
+ARTICLE_FORMATS: tuple[Literal["json", "html"], ...] = ("json", "html")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def corpora(draw: st.DrawFn) -> tuple[list[Doc], list[Doc]]:
         st.lists(st.tuples(st.sampled_from(SLUGS), st.sampled_from(LANGS)), min_size=1,
                  max_size=7, unique=True)
     )  # fmt: skip
-    public, embargoed = [], []
+    public: list[Doc] = []
+    embargoed: list[Doc] = []
     for slug, lang in keys:
         topics = draw(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=2, unique=True))
         experts = draw(st.lists(st.sampled_from(sorted(EXPERTS)), max_size=2, unique=True))
@@ -126,7 +128,12 @@ def _routes() -> list[tuple[str, str, frozenset[FeedKey], frozenset[str]]]:
     """Every public request: (path, query, feed keys it shows, slugs it shows)."""
     every = frozenset(_keys())
     out: list[tuple[str, str, frozenset[FeedKey], frozenset[str]]] = []
-    for route in (urls.Index(), urls.Opml(), *(urls.Opml(f.name) for f in urls.FORMATS)):
+    listings: list[urls.Route] = [
+        urls.Index(),
+        urls.Opml(),
+        *(urls.Opml(f.name) for f in urls.FORMATS),
+    ]
+    for route in listings:
         out.append((urls.path(route), "", every, frozenset(SLUGS)))
     for fixed in (urls.HEALTH_PATH, urls.OPERATOR_PATH, "/feed.xsl", "/openapi.json", "/nope"):
         out.append((fixed, "", frozenset(), frozenset()))
@@ -142,8 +149,8 @@ def _routes() -> list[tuple[str, str, frozenset[FeedKey], frozenset[str]]]:
         out.append(("/oembed", f"url={target}", frozenset([key]), frozenset()))
     for slug in (*SLUGS, "omega"):
         for lang in (*LANGS, "fr"):
-            for fmt in ("json", "html"):
-                path = urls.path(urls.Article(lang, slug, fmt))  # type: ignore[arg-type]
+            for article_fmt in ARTICLE_FORMATS:
+                path = urls.path(urls.Article(lang, slug, article_fmt))
                 out.append((path, "", frozenset(), frozenset([slug])))
                 out.append(("/oembed", f"url={ROOT}{path}", frozenset(), frozenset([slug])))
             for expert in sorted(EXPERTS):

@@ -362,7 +362,7 @@ def test_widget_shows_the_newest_public_items_and_nothing_else(limit: int, when:
 def test_every_embed_of_the_sample_parses_strictly() -> None:
     service = _service()
     catalogue = service.catalogue
-    pages = [urls.Widget(key) for key in catalogue.listed_feeds(NOW)[:12]]
+    pages: list[urls.Route] = [urls.Widget(key) for key in catalogue.listed_feeds(NOW)[:12]]
     for article in catalogue.articles:
         if article.published > NOW:
             continue

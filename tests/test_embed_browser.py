@@ -101,7 +101,7 @@ def _allowed(url: str, origins: tuple[str, ...]) -> bool:
 
 
 def test_a_partner_page_on_another_site_shows_our_embeds(ours: str, tmp_path: Path) -> None:
-    pages = {"/": (_host(ours), {})}
+    pages: dict[str, tuple[bytes, dict[str, str]]] = {"/": (_host(ours), {})}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with host_server(pages) as host, chromium(tmp_path / "profile") as driver:
         host_origin = host.url("")
@@ -176,7 +176,7 @@ def console_problems_kept(driver: Any) -> list[str]:
 
 
 def test_embeds_work_with_javascript_off(ours: str, tmp_path: Path) -> None:
-    pages = {"/": (_host(ours), {})}
+    pages: dict[str, tuple[bytes, dict[str, str]]] = {"/": (_host(ours), {})}
     with host_server(pages) as host, chromium(tmp_path / "profile", javascript=False) as driver:
         viewport(driver, 1024, 1200, dark=False)
         driver.get(host.url("/"))

@@ -142,8 +142,8 @@ def test_files_hold_the_servers_bytes(export: Export, app: Any) -> None:
         for coding, suffix in codings.items():
             status, headers, body = _asgi_get(app, entry.path, {"accept-encoding": coding})
             assert status == 200, entry.path
-            written = (export.public / (entry.file + suffix)).read_bytes()
-            assert written == body, (entry.path, coding)
+            on_disk = (export.public / (entry.file + suffix)).read_bytes()
+            assert on_disk == body, (entry.path, coding)
             tag = entry.etag if coding == "identity" else f"{entry.etag}-{coding}"
             assert headers["etag"] == f'"{tag}"'
         stamp = (export.public / entry.file).stat().st_mtime
@@ -356,9 +356,9 @@ def test_nginx_serves_the_export_as_the_server_would(
         tag = headers["etag"]
         asked = [tag, tag[:-1] + '-gzip"', f'W/{tag[:-1]}-br"', f'"0", {tag}', "*", '"0"']
         for if_none_match in asked:
-            want = _asgi_get(app, entry.path, {"if-none-match": if_none_match})[0]
-            got = server.get(entry.path, {"If-None-Match": if_none_match})[0]
-            assert got == want, (entry.path, if_none_match)
+            want_status = _asgi_get(app, entry.path, {"if-none-match": if_none_match})[0]
+            got_status = server.get(entry.path, {"If-None-Match": if_none_match})[0]
+            assert got_status == want_status, (entry.path, if_none_match)
         since = {"If-Modified-Since": headers["last-modified"]}
         assert server.get(entry.path, since)[0] == 304
     assert server.get("/nothing/here.json", {})[0] == 404

@@ -343,8 +343,9 @@ def test_doi_with_resolver_prefix_is_accepted(make_content):
     result = load(content)
 
     assert result.errors == []
+    assert result.catalogue is not None
     article = next(a for a in result.catalogue.articles if a.path == NEW)
-    assert article.study.doi == "10.1038/x1"
+    assert article.study is not None and article.study.doi == "10.1038/x1"
 
 
 def test_language_not_in_site_yaml(make_content):

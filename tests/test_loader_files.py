@@ -27,6 +27,7 @@ def test_valid_folder_loads_without_errors(make_content):
     assert result.errors == []
     assert result.ok
     catalogue = result.catalogue
+    assert catalogue is not None
     assert catalogue.site.languages == ["es", "en"]
     assert catalogue.site.feed_size == 2
     assert catalogue.site.age_label_after_days == 365
@@ -236,6 +237,7 @@ def test_errors_in_several_files_are_all_reported_in_one_pass(make_content):
     assert ("topics.yaml", line_of(topics, "climate:")) in found
     # The article, the expert and the topic are out; everything else still loads.
     catalogue = result.catalogue
+    assert catalogue is not None
     assert set(catalogue.experts) == {"ana-garcia", "lucia-perez"}
     assert set(catalogue.topics) == {"public-health", "space"}
     assert article_paths(result) == {

@@ -147,6 +147,7 @@ def test_a_failed_reload_leaves_nothing_half_done(
 
     from smcfeed import FixedClock
     from smcfeed._content import loader as _loader
+    from smcfeed._content.judge import judge_articles
     from smcfeed._serve.state import ContentState
 
     content = make_content()
@@ -157,7 +158,7 @@ def test_a_failed_reload_leaves_nothing_half_done(
     added = content.write(
         "articles/2024/heat-twin.en.md", gone.parent.joinpath("heat-deaths.en.md").read_text()
     )
-    real = _loader.judge_articles
+    real = judge_articles
 
     def fails(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError("out of memory")

@@ -128,7 +128,9 @@ def _get(client: TestClient, path: str, accept: str | None, **headers: str) -> h
     sent = {k.replace("_", "-"): v for k, v in headers.items()}
     if accept is not None:
         sent["accept"] = accept
-    return client.get(path, headers=sent)
+    # Starlette types its client against httpx2 (absent here, so Any); it is httpx's.
+    response: httpx.Response = client.get(path, headers=sent)
+    return response
 
 
 @pytest.mark.parametrize("path", FEEDS)

@@ -186,11 +186,14 @@ def test_a_missing_url_is_400(client: TestClient) -> None:
 
 def _discovery(html: bytes) -> dict[str, str]:
     tree = html5lib.parse(html, namespaceHTMLElements=False)
-    return {
-        link.get("type"): link.get("href")
-        for link in tree.iter("link")
-        if link.get("rel") == "alternate" and "oembed" in (link.get("type") or "")
-    }
+    links: dict[str, str] = {}
+    for link in tree.iter("link"):
+        kind = link.get("type") or ""
+        if link.get("rel") == "alternate" and "oembed" in kind:
+            href = link.get("href")
+            assert href is not None, f"a {kind} link without href"
+            links[kind] = href
+    return links
 
 
 @pytest.mark.parametrize(

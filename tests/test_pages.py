@@ -55,8 +55,8 @@ def _all_pages() -> Iterator[tuple[str, urls.Route, bool]]:
         fmt = _FORMATS[i % 3]
         yield urls.path(urls.Feed(key, fmt)), urls.Feed(key, fmt), True
     for lang in catalogue.site.languages:
-        route = urls.Feed(FeedKey(lang), "atom", 2)
-        yield urls.path(route), route, True
+        page = urls.Feed(FeedKey(lang), "atom", 2)
+        yield urls.path(page), page, True
     for article in _visible(catalogue):
         route = urls.Article(article.lang, article.slug, "html")
         yield urls.path(route), route, False
@@ -288,6 +288,7 @@ def test_json_ld_round_trips_whatever_the_text(value: object, nasty: str) -> Non
     document = html5lib.parse(page, namespaceHTMLElements=False)
     scripts = document.findall(".//script")
     assert len(scripts) == 1
+    assert scripts[0].text is not None
     assert json.loads(scripts[0].text) == value
     assert [p.text for p in document.findall(".//body/p")] == ["after"]
 

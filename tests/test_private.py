@@ -19,6 +19,7 @@ import pytest
 from smcfeed import FixedClock, create_app
 from smcfeed._serve import tokens as _tokens
 from smcfeed._serve.accesslog import AccessLog, AccessLogMiddleware
+from smcfeed.app import SmcfeedApp
 from smcfeed.cli import main
 
 from .conftest import ContentDir
@@ -26,6 +27,9 @@ from .conftest import ContentDir
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
+
+#: The ``setup`` fixture: a client of the app, its clock, a valid token, the tokens file.
+Setup = tuple[TestClient, FixedClock, str, Path]
 
 #: A summer embargo (CEST) in the site's zone, Europe/Madrid.
 LIFT = datetime.fromisoformat("2030-06-15T17:00:00+02:00")
@@ -51,9 +55,7 @@ def _embargoed(lang: str, title: str) -> str:
 
 
 @pytest.fixture
-def setup(
-    make_content: object, tmp_path: Path
-) -> Iterator[tuple[TestClient, FixedClock, str, Path]]:
+def setup(make_content: object, tmp_path: Path) -> Iterator[Setup]:
     content: ContentDir = make_content()  # type: ignore[operator]
     content.write("articles/2030/comet.en.md", _embargoed("en", "A comet is coming"))
     content.write("articles/2030/comet.es.md", _embargoed("es", "Llega un cometa"))
@@ -65,7 +67,7 @@ def setup(
         yield client, clock, token, tokens_file
 
 
-def test_embargoed_items_are_marked_in_the_feed_language(setup: tuple) -> None:
+def test_embargoed_items_are_marked_in_the_feed_language(setup: Setup) -> None:
     client, _clock, token, _ = setup
     en = feedparser.parse(client.get(f"/private/{token}/en/rss.xml").content)
     first = en.entries[0]
@@ -101,7 +103,7 @@ def test_a_winter_embargo_says_cet(make_content: object, tmp_path: Path) -> None
     assert feed["items"][0]["title"] == "EMBARGOED until 10 Jan 2030 09:30 CET: Snow"
 
 
-def test_private_feeds_hold_what_public_ones_do_not_yet(setup: tuple) -> None:
+def test_private_feeds_hold_what_public_ones_do_not_yet(setup: Setup) -> None:
     client, clock, token, _ = setup
     clock.set(BEFORE)
     # The expert and topic have nothing public in English: public 404, private 200.
@@ -118,7 +120,7 @@ def test_private_feeds_hold_what_public_ones_do_not_yet(setup: tuple) -> None:
     assert feed["items"][0]["_smc"]["translations"][0]["url"].startswith(f"{ROOT}/private/{token}/")
 
 
-def test_at_the_lift_items_become_ordinary_and_match_the_public_feed(setup: tuple) -> None:
+def test_at_the_lift_items_become_ordinary_and_match_the_public_feed(setup: Setup) -> None:
     client, clock, token, _ = setup
     clock.set(BEFORE)
     assert "comet" not in client.get("/en/feed.json").text
@@ -171,12 +173,13 @@ def _shape(response: object) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 def test_a_wrong_token_gets_exactly_the_404_of_an_unknown_path(
-    setup: tuple, make_content: object
+    setup: Setup, make_content: object
 ) -> None:
     client, clock, token, tokens_file = setup
     bad = _tokens.add(tokens_file, "Revoked Reporter", LIFT)
     _tokens.revoke(tokens_file, "Revoked Reporter")
     # The same content served with no private feeds at all: every /private/ path is unknown.
+    assert isinstance(client.app, SmcfeedApp)
     plain = TestClient(create_app(client.app.state.content.root, clock=clock))
     wrong = [
         bad,  # revoked
@@ -205,7 +208,7 @@ def test_a_wrong_token_gets_exactly_the_404_of_an_unknown_path(
         assert a[2] == b[2].replace(unknown.encode(), known.encode())
 
 
-def test_revocation_and_registration_take_effect_without_a_restart(setup: tuple) -> None:
+def test_revocation_and_registration_take_effect_without_a_restart(setup: Setup) -> None:
     client, _clock, token, tokens_file = setup
     assert client.get(f"/private/{token}/en/rss.xml").status_code == 200
     _tokens.revoke(tokens_file, "Ana Periodista")
@@ -231,7 +234,7 @@ def test_the_registry_looks_at_the_file_within_a_second(tmp_path: Path) -> None:
     assert not registry.admits(token) and not registry.admits("")
 
 
-def test_tokens_never_reach_the_access_log(setup: tuple, caplog: pytest.LogCaptureFixture) -> None:
+def test_tokens_never_reach_the_access_log(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
     client, _clock, token, tokens_file = setup
     access = AccessLog()
     logged = TestClient(AccessLogMiddleware(client.app, access))

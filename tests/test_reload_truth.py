@@ -271,7 +271,7 @@ def test_a_failed_reload_is_reported_and_the_next_change_is_picked_up(
     clock = FixedClock(NOW)
     state = ContentState(content, clock)
     state.reload()
-    real = _state.load_content
+    real = load_content
     calls = {"n": 0}
 
     def flaky(*args: Any, **kwargs: Any) -> Any:

@@ -32,7 +32,9 @@ NS = {"atom": ATOM}
 
 @cache
 def _core() -> Smcfeed:
-    return Smcfeed(load_content(CONTENT).catalogue)
+    catalogue = load_content(CONTENT).catalogue
+    assert catalogue is not None
+    return Smcfeed(catalogue)
 
 
 @cache
@@ -143,7 +145,9 @@ def test_banner_speaks_the_feed_language(path: str, lang: str, wording: str) -> 
     other = "This is a feed" if lang == "es" else "Esto es un feed"
     assert other not in _text(page)
     # The address to subscribe to is the feed's first page.
-    assert _feed_link(feed, "first") in _text(banner)
+    first = _feed_link(feed, "first")
+    assert first is not None
+    assert first in _text(banner)
 
 
 @pytest.mark.parametrize("path", FEEDS)

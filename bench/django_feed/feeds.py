@@ -133,7 +133,7 @@ class ContentEncodedRss(Rss201rev2Feed):
         handler.addQuickElement("creativeCommons:license", item["license"])
 
 
-class LatestSpanishFeed(Feed):  # type: ignore[type-arg]
+class LatestSpanishFeed(Feed):
     feed_type = ContentEncodedRss
     title = SITE["title"]["es"]
     description = SITE["description"]["es"]

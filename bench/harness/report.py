@@ -292,34 +292,34 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in suite.sizes:
-        r = suite.sizes_out.get(n)
-        if r is None:
+        res = suite.sizes_out.get(n)
+        if res is None:
             continue
         warm = (
-            fmt_s(r.warm_s, r.warm_timeout_s)
-            if (r.warm_s or r.warm_timeout_s)
-            else ("skipped" if r.warm_note else "—")
+            fmt_s(res.warm_s, res.warm_timeout_s)
+            if (res.warm_s or res.warm_timeout_s)
+            else ("skipped" if res.warm_note else "—")
         )
         edit = (
-            fmt_s(r.edit_s)
-            if r.edit_s is not None
+            fmt_s(res.edit_s)
+            if res.edit_s is not None
             else (
-                r.edit_note.split(":")[0]
-                if r.edit_note
+                res.edit_note.split(":")[0]
+                if res.edit_note
                 else ("—" if n in suite.edit_sizes else "not run")
             )
         )
-        peak = fmt_num(r.peak_rss_mb) + (f" ({r.peak_rss_note})" if r.peak_rss_note else "")
-        hot = r.hot
+        peak = fmt_num(res.peak_rss_mb) + (f" ({res.peak_rss_note})" if res.peak_rss_note else "")
+        hot = res.hot
         lines.append(
-            f"| {n:,} | {r.content_mb:.0f} | "
-            f"{fmt_s(r.cold_s, r.cold_timeout_s, r.projected_cold_s)} | "
-            f"{warm} | {fmt_num(r.cold_rss_mb)} | {peak} | {edit} | "
+            f"| {n:,} | {res.content_mb:.0f} | "
+            f"{fmt_s(res.cold_s, res.cold_timeout_s, res.projected_cold_s)} | "
+            f"{warm} | {fmt_num(res.cold_rss_mb)} | {peak} | {edit} | "
             f"{fmt_num(hot.rps if hot else None)} | {fmt_num(hot.p50_ms if hot else None, 2)} | "
             f"{fmt_num(hot.p99_ms if hot else None, 2)} | "
             + (
-                f"{hot.rps / r.hot_reference.rps:.2f}"
-                if hot and r.hot_reference
+                f"{hot.rps / res.hot_reference.rps:.2f}"
+                if hot and res.hot_reference
                 else ("1" if n == suite.sizes[0] and hot else "—")
             )
             + " |"
@@ -335,45 +335,47 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
         lines.append("| " + " | ".join(row) + " |")
     notes = list(suite.notes)
     for n in suite.sizes:
-        r = suite.sizes_out.get(n)
-        if r is None:
+        res = suite.sizes_out.get(n)
+        if res is None:
             continue
         for what, note in (
-            ("edit", r.edit_note),
-            ("warm restart", r.warm_note),
-            ("hot feed", r.hot_note),
+            ("edit", res.edit_note),
+            ("warm restart", res.warm_note),
+            ("hot feed", res.hot_note),
         ):
             if note and not note.startswith(">"):
                 notes.append(f"{label(n)} {what}: {note}.")
-        if r.cold_timeout_s is not None:
+        if res.cold_timeout_s is not None:
             notes.append(
-                f"{label(n)}: the server did not answer within the {r.cold_timeout_s:.0f} s "
+                f"{label(n)}: the server did not answer within the {res.cold_timeout_s:.0f} s "
                 "left in "
                 "the budget, so nothing else was measured at this size"
                 + (
                     f"; a straight line through the measured cold starts projects ≈ "
-                    f"{r.projected_cold_s:.0f} s"
-                    if r.projected_cold_s
+                    f"{res.projected_cold_s:.0f} s"
+                    if res.projected_cold_s
                     else ""
                 )
                 + "."
             )
-        if r.peak_rss_mb and r.main_peak_rss_mb and r.peak_rss_mb - r.main_peak_rss_mb > 20:
+        if res.peak_rss_mb and res.main_peak_rss_mb and res.peak_rss_mb - res.main_peak_rss_mb > 20:
             notes.append(
-                f"{label(n)}: peak RSS {r.peak_rss_mb:,.0f} MB is summed over the server and its "
+                f"{label(n)}: peak RSS {res.peak_rss_mb:,.0f} MB is summed over the server and its "
                 f"parse worker processes; the main process alone peaked at "
-                f"{r.main_peak_rss_mb:,.0f} MB"
+                f"{res.main_peak_rss_mb:,.0f} MB"
                 + (
-                    f", and the summed PSS (shared pages counted once) at {r.peak_pss_mb:,.0f} MB"
-                    if r.peak_pss_mb
+                    f", and the summed PSS (shared pages counted once) at {res.peak_pss_mb:,.0f} MB"
+                    if res.peak_pss_mb
                     else ""
                 )
                 + "."
             )
-        if r.generated_s:
-            notes.append(f"{label(n)}: content generated in {r.generated_s:.1f} s during this run.")
-        if r.healthz:
-            notes.append(f"{label(n)}: /healthz after start: {r.healthz}.")
+        if res.generated_s:
+            notes.append(
+                f"{label(n)}: content generated in {res.generated_s:.1f} s during this run."
+            )
+        if res.healthz:
+            notes.append(f"{label(n)}: /healthz after start: {res.healthz}.")
     from .beyond import markdown as beyond_markdown
 
     lines += beyond_markdown(suite)
@@ -460,11 +462,8 @@ def write_chart(suite: Suite, info: dict[str, str], now: datetime, path: Path) -
 
     ax = axes[1][1]
     xs = list(range(len(sizes)))
-    own = [suite.sizes_out[n].hot.rps if suite.sizes_out[n].hot else 0 for n in sizes]
-    ref = [
-        suite.sizes_out[n].hot_reference.rps if suite.sizes_out[n].hot_reference else 0
-        for n in sizes
-    ]
+    own = [own_hot.rps if (own_hot := suite.sizes_out[n].hot) else 0 for n in sizes]
+    ref = [ref_hot.rps if (ref_hot := suite.sizes_out[n].hot_reference) else 0 for n in sizes]
     ax.bar([x - 0.18 for x in xs], own, 0.36, color="#1f77b4", label="this size, req/s")
     ax.bar(
         [x + 0.18 for x in xs],
@@ -473,10 +472,10 @@ def write_chart(suite: Suite, info: dict[str, str], now: datetime, path: Path) -
         color="#aec7e8",
         label=f"{label(suite.sizes[0])} server, in turns with it",
     )
-    for x, y, r in zip(xs, own, ref, strict=True):
+    for x, y, y_ref in zip(xs, own, ref, strict=True):
         text = f"{y:,.0f}" if y else "not measured"
-        if y and r:
-            text += f"\n({y / r:.2f}×)"
+        if y and y_ref:
+            text += f"\n({y / y_ref:.2f}×)"
         ax.annotate(text, (x - 0.18, y), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(xs, [f"{label(n)} articles" for n in sizes])
     ax.set_ylabel("hot feed req/s (identity)")
