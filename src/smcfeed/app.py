@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import urls
 from ._serve import health as _health
@@ -61,7 +61,12 @@ class JSONResponse(Response):
 
 
 def _error_headers(status: int, extra: dict[str, str] | None = None) -> list[tuple[bytes, bytes]]:
-    pairs = {"content-type": "application/json", **_http.CORS, **(extra or {})}
+    pairs = {
+        "content-type": "application/json",
+        "x-content-type-options": "nosniff",
+        **_http.CORS,
+        **(extra or {}),
+    }
     if status == 405:
         pairs["allow"] = _http.ALLOWED
     return [(k.encode(), v.encode()) for k, v in pairs.items()]
@@ -234,14 +239,39 @@ _Line = tuple[str, bytes, str | None]
 _RECENT = 1024
 
 
-@lru_cache(maxsize=4096)
 def _route(path: str, query: bytes) -> urls.Route:
-    """The route of a request line; kept, as aggregators ask for the same few paths all day."""
+    """The route of a request line; kept, as aggregators ask for the same few paths all day
+    (only short request lines, so long unique ones cannot fill memory)."""
+    if len(path) + len(query) <= 256:
+        return _kept_route(path, query)
+    return urls.parse(path, query.decode("latin-1"))
+
+
+@lru_cache(maxsize=4096)
+def _kept_route(path: str, query: bytes) -> urls.Route:
     return urls.parse(path, query.decode("latin-1"))
 
 
 def _cache_control(seconds: int) -> bytes:
     return b"public, max-age=%d" % seconds
+
+
+async def _send(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request: headers as for GET, no body bytes, whoever answers."""
+
+    async def head_send(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head_send
 
 
 class SmcfeedApp:
@@ -263,10 +293,20 @@ class SmcfeedApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.starlette(scope, receive, send)
-        elif scope["path"] not in _STARLETTE_PATHS:
-            await self.outputs(scope, receive, send)
-        else:
-            await self._logged(scope, receive, send)
+            return
+        if scope["method"] == "HEAD":
+            send = _without_body(send)
+        try:
+            if scope["path"] not in _STARLETTE_PATHS:
+                await self.outputs(scope, receive, send)
+            else:
+                await self._logged(scope, receive, send)
+        except Exception:
+            # A bug, never the client's doing (bad requests are 4xx before this): logged with
+            # its traceback for us, answered in the one error shape without it for the client.
+            log.exception("error answering %s", str(scope.get("path", ""))[:200])
+            with contextlib.suppress(Exception):  # the response may have started already
+                await _send(send, 500, _error_headers(500), _http.error_body(500, "server error"))
 
 
 def create_app(

@@ -14,7 +14,15 @@ from ._content.lint import markup_warnings
 from ._content.loader import load_content
 from ._serve import tokens as _tokens
 from .clock import system_clock
-from .settings import MAX_AGE, Settings, cache_file, purge_endpoints, tokens_file
+from .settings import (
+    HEADER_TIMEOUT,
+    MAX_AGE,
+    MAX_HEADER_SIZE,
+    Settings,
+    cache_file,
+    purge_endpoints,
+    tokens_file,
+)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -85,6 +93,10 @@ def _build(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     content = Path(args.content)
+    problem = _limits_error(args)
+    if problem:
+        print(f"smcfeed: {problem}", file=sys.stderr)
+        return 1
     if not content.is_dir():
         print(f"smcfeed: {content}: no such content folder", file=sys.stderr)
         return 1
@@ -108,11 +120,15 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         # The workers of this server share a lock named after it: one announces each change.
         instance=f"serve-{os.getpid()}",
+        header_timeout=args.header_timeout,
+        max_header_size=args.max_header_size,
     )
     if args.server == "uvicorn":
         # uvicorn imports the app by name in each worker: the settings travel as variables.
         os.environ.update(settings.to_env())
         import uvicorn
+
+        from ._serve import uvicorn_limits
 
         uvicorn.run(
             "smcfeed._serve.asgi:app",
@@ -120,17 +136,35 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             loop="uvloop",
-            http="httptools",
+            http=uvicorn_limits.LimitedHttpToolsProtocol,
             log_level="info",
             access_log=False,
             log_config=_LOGGING,
             timeout_graceful_shutdown=10,
             proxy_headers=True,
+            timeout_keep_alive=args.keep_alive_timeout,
+            limit_concurrency=args.max_concurrency,
+            backlog=args.backlog,
         )
         return 0
+    from granian.constants import HTTPModes
+    from granian.http import HTTP1Settings
+
     from ._serve import workers
 
-    workers.serve(settings, args.host, args.port, args.workers, _LOGGING)
+    limits = {
+        # HTTP/1.1 only (a CDN or proxy speaks HTTP/2 to clients): in "auto" mode granian waits
+        # for a new connection's first bytes with no timeout at all.
+        "http": HTTPModes.http1,
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=int(settings.header_timeout * 1000),
+            keep_alive=args.keep_alive_timeout > 0,
+            max_buffer_size=settings.max_header_size,
+        ),
+        "backpressure": args.max_concurrency,
+        "backlog": args.backlog,
+    }
+    workers.serve(settings, args.host, args.port, args.workers, _LOGGING, limits)
     return 0
 
 
@@ -190,6 +224,18 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if body.get("status") == "ok" else 1
 
 
+def _limits_error(args: argparse.Namespace) -> str | None:
+    if args.header_timeout <= 0:
+        return "--header-timeout must be more than 0 seconds"
+    if args.keep_alive_timeout < 0:
+        return "--keep-alive-timeout must be 0 (no keep-alive) or more"
+    if args.max_header_size < 8192:
+        return "--max-header-size must be at least 8192 bytes"
+    if args.max_concurrency < 1 or args.backlog < 1:
+        return "--max-concurrency and --backlog must be at least 1"
+    return None
+
+
 #: uvicorn's own messages plus ours: the app log and access lines on stderr, as a PaaS expects.
 _LOGGING: dict[str, object] = {
     "version": 1,
@@ -244,6 +290,41 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("SMCFEED_CACHE"),
         help="file keeping parsed content across restarts (default: in ~/.cache/smcfeed; "
         "'off' for none)",
+    )
+    limits = serve.add_argument_group("connection limits (see the README's HTTP behaviour)")
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT,
+        help="seconds a client has to send a request's headers, from connecting or from the "
+        "previous response; then the connection is closed (default 10)",
+    )
+    limits.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=5.0,
+        help="seconds an idle keep-alive connection stays open with uvicorn; granian closes "
+        "it after --header-timeout; 0 turns keep-alive off (default 5)",
+    )
+    limits.add_argument(
+        "--max-header-size",
+        type=int,
+        default=MAX_HEADER_SIZE,
+        help="bytes of request line and headers accepted; larger requests get 431 "
+        "(default 16384, at least 8192)",
+    )
+    limits.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=512,
+        help="requests each worker handles at once; granian leaves further connections "
+        "waiting in the listen backlog, uvicorn answers 503 (default 512)",
+    )
+    limits.add_argument(
+        "--backlog",
+        type=int,
+        default=1024,
+        help="connections the kernel queues before they are accepted (default 1024)",
     )
     serve.add_argument(
         "--purge",

@@ -16,6 +16,10 @@ from pathlib import Path
 
 #: Default longest Cache-Control max-age, in seconds.
 MAX_AGE = 300
+#: Default seconds a client has to send a request's headers.
+HEADER_TIMEOUT = 10.0
+#: Default bytes of request line and headers accepted.
+MAX_HEADER_SIZE = 16384
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class Settings:
     #: Names one server: its workers share one lock, so one of them announces each change
     #: (None: this process alone).
     instance: str | None = None
+    #: Seconds a client has to send a request's headers (then the connection is closed).
+    header_timeout: float = HEADER_TIMEOUT
+    #: Bytes of request line and headers accepted (more gets a 431).
+    max_header_size: int = MAX_HEADER_SIZE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -62,6 +70,8 @@ class Settings:
             purge=purge_endpoints(environ.get("SMCFEED_PURGE", "")),
             workers=int(environ.get("SMCFEED_WORKERS") or 1),
             instance=environ.get("SMCFEED_INSTANCE") or None,
+            header_timeout=float(environ.get("SMCFEED_HEADER_TIMEOUT") or HEADER_TIMEOUT),
+            max_header_size=int(environ.get("SMCFEED_MAX_HEADER_SIZE") or MAX_HEADER_SIZE),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -74,6 +84,8 @@ class Settings:
             "SMCFEED_ACCESS_LOG": "1" if self.access_log else "0",
             "SMCFEED_PURGE": " ".join(self.purge),
             "SMCFEED_WORKERS": str(self.workers),
+            "SMCFEED_HEADER_TIMEOUT": str(self.header_timeout),
+            "SMCFEED_MAX_HEADER_SIZE": str(self.max_header_size),
         }
         if self.instance:
             env["SMCFEED_INSTANCE"] = self.instance

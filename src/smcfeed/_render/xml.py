@@ -8,6 +8,7 @@ XSLT stylesheet reference, and per-entry ``hreflang`` alternates with the licenc
 from __future__ import annotations
 
 import uuid
+from html import escape
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -142,6 +143,8 @@ def _generator(page: FeedPage, fmt: str) -> FeedGenerator:
     fg.smc.page = page
     fg.id(_feed_id(page))
     fg.title(page.title)
+    # A channel's <description> is plain text (the RSS Profile, the W3C validator), unlike an
+    # item's (see _entry).
     fg.subtitle(page.description)
     fg.language(lang)
     fg.author({"name": site.title[lang], "uri": site.website})
@@ -173,8 +176,10 @@ def _entry(fe: FeedEntry, page: FeedPage, item: Item, fmt: str) -> None:
     fe.published(article.published)
     fe.updated(article.modified)
     fe.link(href=item.url, rel="alternate", type="text/html", hreflang=item.lang)
+    # Atom's <summary> is text; RSS's <description> is HTML (entity-encoded), so the plain
+    # summary is HTML-escaped once for it, then XML-escaped by the serializer like any text.
     fe.summary(article.summary)
-    fe.description(article.summary)
+    fe.description(escape(article.summary, quote=False))
     fe.content(item.content_html, type="html")
     fe.rights(f"{site.license.name}. {site.license.attribution[item.lang]}")
     categories = [(slug, label, "topics") for slug, label in item.topics]

@@ -188,20 +188,25 @@ def _call(ref: weakref.ref[AccessLog], method: str) -> None:
         getattr(found, method)()
 
 
+#: Longest client text (request line, referer, user agent) written to a log line.
+MAX_FIELD = 512
+
+
 def _clean(text: str) -> str:
     """A client's text in a log line: quotes and control characters escaped, so one request
-    is one line and cannot forge another."""
-    if text.isprintable() and '"' not in text and "\\" not in text:
+    is one line and cannot forge another, and cut at MAX_FIELD characters, so no request
+    floods the log."""
+    if len(text) <= MAX_FIELD and text.isprintable() and '"' not in text and "\\" not in text:
         return text
     out = []
-    for char in text:
+    for char in text[:MAX_FIELD]:
         if char in '"\\':
             out.append("\\" + char)
         elif char.isprintable():
             out.append(char)
         else:
             out.append(f"\\x{ord(char):02x}")
-    return "".join(out)
+    return "".join(out) + ("…" if len(text) > MAX_FIELD else "")
 
 
 class AccessLogMiddleware:

@@ -35,14 +35,46 @@ VARY = "Accept-Encoding"
 _ACCEPT_LIMIT = 1024
 
 
+#: Longest error message sent: a message quoting a request's path or value is cut there.
+MAX_MESSAGE = 300
+
+
 def error_body(status: int, message: str) -> bytes:
-    """The one shape of every error body: ``{"error": {"status": …, "message": …}}``."""
+    """The one shape of every error body: ``{"error": {"status": …, "message": …}}``.
+
+    The message is cut at MAX_MESSAGE characters, and text JSON cannot carry (lone surrogates
+    from an undecodable path) is replaced, so the body is always small and valid UTF-8.
+    """
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    message = message.encode("utf-8", "replace").decode("utf-8")
     return orjson.dumps({"error": {"status": status, "message": message}})
 
 
-@lru_cache(maxsize=512)
+#: Longest request header value we read whole; longer ones are judged by their start only.
+#: (The server refuses whole header sections over ``--max-header-size`` with a 431.)
+MAX_HEADER_VALUE = 4096
+#: Longest Accept-Encoding whose verdict is memoised (real clients send short ones).
+_MEMO_LIMIT = 256
+
+
 def choose_coding(accept_encoding: str) -> str:
-    """The best coding for an Accept-Encoding header, honouring q-values (RFC 9110 12.5.3)."""
+    """The best coding for an Accept-Encoding header, honouring q-values (RFC 9110 12.5.3).
+
+    Junk is read leniently: an unknown coding is ignored, a malformed q-value makes its coding
+    unacceptable; nothing a client sends raises.
+    """
+    if len(accept_encoding) <= _MEMO_LIMIT:
+        return _choose_coding_memo(accept_encoding)
+    return _choose_coding(accept_encoding[:MAX_HEADER_VALUE])
+
+
+@lru_cache(maxsize=512)
+def _choose_coding_memo(accept_encoding: str) -> str:
+    return _choose_coding(accept_encoding)
+
+
+def _choose_coding(accept_encoding: str) -> str:
     weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
         name, _, params = part.strip().partition(";")
@@ -108,23 +140,37 @@ def _tags(header: str) -> list[str]:
     return [t.strip().removeprefix("W/").strip('"') for t in header.split(",") if t.strip()]
 
 
+def http_date(value: str) -> datetime | None:
+    """An HTTP date (RFC 9110 5.6.7) as an aware datetime, or None for anything else: a
+    malformed date, one without a zone, or one no datetime can hold (year 99999999999)."""
+    if len(value) > 64:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
 def not_modified(
     cached: CachedResponse, if_none_match: str | None, if_modified_since: str | None
 ) -> bool:
-    """Whether a conditional GET can be answered 304 (If-None-Match wins, RFC 9110 13.2.2)."""
+    """Whether a conditional GET can be answered 304 (If-None-Match wins, RFC 9110 13.2.2).
+
+    A malformed validator is ignored (RFC 9110 13.1.3), so the full response is sent.
+    """
     if if_none_match is not None:
         if if_none_match in cached.matching_tags:
             return True
         if if_none_match.strip() == "*":
             return True
-        # Weak comparison; the tag of any coding of the same body matches.
-        return any(tag.split("-")[0] == cached.etag for tag in _tags(if_none_match))
+        # Weak comparison; the tag of any coding of the same body matches. A list longer than
+        # any real client sends is read up to MAX_HEADER_VALUE.
+        tags = _tags(if_none_match[:MAX_HEADER_VALUE])
+        return any(tag.split("-")[0] == cached.etag for tag in tags)
     if if_modified_since is not None:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError, IndexError):
-            return False
-        if since.tzinfo is None:
+        since = http_date(if_modified_since)
+        if since is None:
             return False
         return int(cached.output.last_modified.timestamp()) <= since.timestamp()
     return False

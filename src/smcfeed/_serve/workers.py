@@ -41,9 +41,17 @@ RESPAWN_DELAY = 0.05
 
 
 def serve(
-    settings: Settings, host: str, port: int, workers: int, log_config: dict[str, Any]
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    log_config: dict[str, Any],
+    limits: dict[str, Any] | None = None,
 ) -> None:
-    """Load the content, fork ``workers`` granian workers over it, reload on edits."""
+    """Load the content, fork ``workers`` granian workers over it, reload on edits.
+
+    ``limits`` are granian's own connection settings (``http``, ``http1_settings``,
+    ``backpressure``, ``backlog``), as ``smcfeed serve``'s flags set them."""
     from granian.constants import Interfaces, Loops
 
     logging.config.dictConfig(log_config)
@@ -67,6 +75,7 @@ def serve(
         respawn_failed_workers=True,
         respawn_interval=RESPAWN_DELAY,
         workers_kill_timeout=10,
+        **(limits or {}),
     )
     stop = threading.Event()
     if settings.watch:

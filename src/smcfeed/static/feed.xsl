@@ -245,7 +245,12 @@
         </h2>
         <xsl:variable name="summary" select="normalize-space((description | atom:summary)[1])"/>
         <xsl:if test="$summary != ''">
-          <p class="summary"><xsl:value-of select="$summary"/></p>
+          <p class="summary">
+            <xsl:call-template name="html-text">
+              <xsl:with-param name="s" select="$summary"/>
+              <xsl:with-param name="html" select="boolean(description)"/>
+            </xsl:call-template>
+          </p>
         </xsl:if>
         <xsl:if test="atom:contributor">
           <p class="experts">
@@ -296,6 +301,74 @@
         </xsl:if>
       </article>
     </li>
+  </xsl:template>
+
+  <!-- The text of an RSS description, which is HTML: smcfeed puts escaped plain text there
+       (only &amp;, &lt; and &gt; are escaped), so undoing those three gives the text back, shown
+       as text (never as markup). Atom's summary and subtitle are text already. -->
+  <xsl:template name="html-text">
+    <xsl:param name="s"/>
+    <xsl:param name="html" select="false()"/>
+    <xsl:choose>
+      <xsl:when test="not($html) or not(contains($s, '&amp;'))">
+        <xsl:value-of select="$s"/>
+      </xsl:when>
+      <!-- Long text is halved (never inside an entity), so recursion stays shallow. -->
+      <xsl:when test="string-length($s) &gt; 64">
+        <xsl:variable name="n" select="floor(string-length($s) div 2)"/>
+        <xsl:variable name="tail" select="substring($s, $n - 3, 4)"/>
+        <xsl:variable name="cut">
+          <xsl:choose>
+            <xsl:when test="contains($tail, '&amp;')">
+              <xsl:value-of select="$n - 4 + string-length(substring-before($tail, '&amp;'))"/>
+            </xsl:when>
+            <xsl:otherwise><xsl:value-of select="$n"/></xsl:otherwise>
+          </xsl:choose>
+        </xsl:variable>
+        <xsl:call-template name="html-text">
+          <xsl:with-param name="s" select="substring($s, 1, $cut)"/>
+          <xsl:with-param name="html" select="true()"/>
+        </xsl:call-template>
+        <xsl:call-template name="html-text">
+          <xsl:with-param name="s" select="substring($s, $cut + 1)"/>
+          <xsl:with-param name="html" select="true()"/>
+        </xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:value-of select="substring-before($s, '&amp;')"/>
+        <xsl:variable name="after" select="substring-after($s, '&amp;')"/>
+        <xsl:choose>
+          <xsl:when test="starts-with($after, 'lt;')">
+            <xsl:text>&lt;</xsl:text>
+            <xsl:call-template name="html-text">
+              <xsl:with-param name="s" select="substring($after, 4)"/>
+              <xsl:with-param name="html" select="true()"/>
+            </xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($after, 'gt;')">
+            <xsl:text>&gt;</xsl:text>
+            <xsl:call-template name="html-text">
+              <xsl:with-param name="s" select="substring($after, 4)"/>
+              <xsl:with-param name="html" select="true()"/>
+            </xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($after, 'amp;')">
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="html-text">
+              <xsl:with-param name="s" select="substring($after, 5)"/>
+              <xsl:with-param name="html" select="true()"/>
+            </xsl:call-template>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="html-text">
+              <xsl:with-param name="s" select="$after"/>
+              <xsl:with-param name="html" select="true()"/>
+            </xsl:call-template>
+          </xsl:otherwise>
+        </xsl:choose>
+      </xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <!-- Label of an RSS category (its text) or Atom category (label, else term). -->
