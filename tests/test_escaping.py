@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from smcfeed import NotFound, Smcfeed, load_content
+from smcfeed import NotFound, Smcfeed, load_content, urls
 from smcfeed.catalogue import Catalogue
+from smcfeed.service import Request
 
 from . import _hostile as h
 from ._support import NOW, ROOT, atom_schema, jsonfeed_schema
@@ -115,8 +116,22 @@ feed_size: 2
 """
 _TEMPLATES = {ARTICLE: _ARTICLE, EXPERT: _EXPERT, "topics.yaml": _TOPICS, "site.yaml": _SITE}
 
-EN = ["/en/rss.xml", "/en/atom.xml", "/en/feed.json", "/en/articles/heat-deaths.json"]
+EN = [
+    "/en/rss.xml",
+    "/en/atom.xml",
+    "/en/feed.json",
+    "/en/articles/heat-deaths.json",
+    "/en/articles/heat-deaths",
+    "html:/en/rss.xml",
+]
 ES = ["/es/rss.xml", "/es/atom.xml", "/es/feed.json", "/es/articles/heat-deaths.json"]
+#: HTML pages: articles, and feeds as a browser gets them ("html:" + the feed's path).
+PAGES = [
+    "/en/articles/heat-deaths",
+    "/es/articles/heat-deaths",
+    "html:/en/rss.xml",
+    "html:/en/experts/ana-garcia/atom.xml",
+]
 SLICES = [
     f"/en/{kind}/{fmt}"
     for kind in ("topics/climate", "types/reaction", "experts/ana-garcia")
@@ -124,7 +139,7 @@ SLICES = [
 ]
 #: The catalogue lists every feed (the default OPML, only each language's main feed).
 LISTS = ["/", "/feeds/rss.opml", "/feeds/json.opml"]
-OUTPUTS = ["/feeds.opml", *LISTS, *EN, *ES, *SLICES]
+OUTPUTS = list(dict.fromkeys(["/feeds.opml", *LISTS, *EN, *ES, *SLICES, *PAGES]))
 #: Outputs also read by feedparser and turned into a page by the browser stylesheet (the
 #: slices hold the same items); feedparser reads outputs up to BIG bytes (it takes minutes
 #: over a megabyte), the larger ones are judged by the rest.
@@ -146,8 +161,9 @@ class Field:
 FIELDS = {
     "title": Field(ARTICLE, "Heat and mortality", (*EN, "/es/rss.xml", "/es/atom.xml")),
     "summary": Field(ARTICLE, "A study estimates heat deaths.", tuple(EN)),
-    "study_title": Field(ARTICLE, "Heat-attributable mortality", tuple(EN)),
-    "study_journal": Field(ARTICLE, "The Lancet", tuple(EN)),
+    # The feed's HTML page lists items without their study.
+    "study_title": Field(ARTICLE, "Heat-attributable mortality", tuple(EN[:5])),
+    "study_journal": Field(ARTICLE, "The Lancet", tuple(EN[:5])),
     "conflicts": Field(ARTICLE, "none", tuple(EN)),
     "via": Field(ARTICLE, "SMC Demo France", tuple(EN)),
     "quote": Field(ARTICLE, "Yes, the methods are the usual ones.", (), markdown=True),
@@ -246,6 +262,8 @@ class Judged:
 
 def judge(path: str, body: bytes) -> Judged:
     """Parse ``body`` as its readers do; fail on anything malformed or invalid."""
+    if path.startswith("html:") or not path.rpartition("/")[2].count("."):
+        return judge_page(body)
     if path.endswith((".xml", ".opml")):
         root = etree.fromstring(body)
         texts, html = _xml_texts(root)
@@ -267,12 +285,28 @@ def judge(path: str, body: bytes) -> Judged:
         texts = [_html_text(s) if k.endswith("_html") else s for k, s in strings]
         live = [x for k, s in strings if k.endswith("_html") for x in _live(s)]
         return Judged(texts, live)
-    # The HTML index: a whole page. Its head may hold only our own elements.
+    return judge_page(body)
+
+
+_HEAD = frozenset({"meta", "title", "link", "style", "script"})
+
+
+def judge_page(body: bytes) -> Judged:
+    """A whole HTML page (the index, an article, a feed as a browser gets it). Its head may
+    hold only our own elements: one style, JSON-LD that parses, an empty ``data:,`` icon."""
     document = _parse_page(body.decode())
     head, page = document.find("head"), document.find("body")
-    assert [e.tag for e in head if e.tag not in ("meta", "title", "link")] == ["style"]
-    live = h.live_html(page) + h.live_html(head, allowed=frozenset({"link", "meta", "style"}))
+    assert {e.tag for e in head} <= _HEAD, [e.tag for e in head]
+    assert [e.tag for e in head].count("style") <= 1
     texts = list(document.itertext()) + [v for e in document.iter() for v in e.attrib.values()]
+    for script in head.iter("script"):
+        assert script.get("type") == "application/ld+json" and len(script) == 0
+        texts += [v for _, v in h.json_strings(orjson.loads(script.text or ""))]
+    for icon in head.iter("link"):
+        if icon.get("rel") == "icon":
+            assert icon.get("href") == "data:,"
+            icon.getparent().remove(icon)
+    live = h.live_html(page) + h.live_html(head, allowed=_HEAD)
     return Judged(texts, live)
 
 
@@ -312,8 +346,10 @@ def render_all(catalogue: Catalogue) -> dict[str, bytes]:
     service = Smcfeed(catalogue)
     outputs = {}
     for path in OUTPUTS:
+        plain = path.removeprefix("html:")
+        request = Request(urls.parse(plain, ""), html=plain != path)
         try:
-            outputs[path] = service.get(path, "", NOW).body
+            outputs[path] = service.render(request, NOW).body
         except NotFound:
             continue
     return outputs
@@ -345,7 +381,7 @@ def check_folder(root: Path, field: str, value: str, hostile_file: str, raw: boo
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
 @settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
