@@ -111,3 +111,19 @@ def test_check_requires_embargoes_on_the_grid(
     content.write("site.yaml", (content / "site.yaml").read_text() + "embargo_grid_minutes: 7\n")
     assert main(["check", str(content)]) == 1
     assert "does not divide an hour" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--header-timeout", "0"], "--header-timeout must be more than 0 seconds"),
+        (["--keep-alive-timeout", "-1"], "--keep-alive-timeout must be 0 (no keep-alive) or more"),
+        (["--max-header-size", "1024"], "--max-header-size must be at least 8192 bytes"),
+        (["--max-concurrency", "0"], "--max-concurrency and --backlog must be at least 1"),
+    ],
+)
+def test_serve_refuses_impossible_limits_in_one_line(
+    capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    assert main(["serve", "--content", str(SAMPLE), *flags]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [f"smcfeed: {message}"]
