@@ -139,7 +139,19 @@ SLICES = [
 ]
 #: The catalogue lists every feed (the default OPML, only each language's main feed).
 LISTS = ["/", "/feeds/rss.opml", "/feeds/json.opml"]
-OUTPUTS = list(dict.fromkeys(["/feeds.opml", *LISTS, *EN, *ES, *SLICES, *PAGES]))
+#: Embeds for newsrooms: widgets, cards, and oEmbed answers (their ``html`` is our iframe).
+CARD = "/embed/en/articles/heat-deaths"
+QUOTE_CARD = "/embed/en/articles/heat-deaths/reactions/ana-garcia"
+OEMBED = "/oembed?url=https://feeds.example.org/en/articles/heat-deaths"
+EMBEDS = [
+    "/embed/en",
+    "/embed/en/experts/ana-garcia",
+    CARD,
+    QUOTE_CARD,
+    OEMBED,
+    OEMBED + "&format=xml",
+]
+OUTPUTS = list(dict.fromkeys(["/feeds.opml", *LISTS, *EN, *ES, *SLICES, *PAGES, *EMBEDS]))
 #: Outputs also read by feedparser and turned into a page by the browser stylesheet (the
 #: slices hold the same items); feedparser reads outputs up to BIG bytes (it takes minutes
 #: over a megabyte), the larger ones are judged by the rest.
@@ -159,19 +171,23 @@ class Field:
 
 
 FIELDS = {
-    "title": Field(ARTICLE, "Heat and mortality", (*EN, "/es/rss.xml", "/es/atom.xml")),
+    "title": Field(
+        ARTICLE, "Heat and mortality", (*EN, "/es/rss.xml", "/es/atom.xml", CARD, *EMBEDS[4:])
+    ),
     "summary": Field(ARTICLE, "A study estimates heat deaths.", tuple(EN)),
     # The feed's HTML page lists items without their study.
     "study_title": Field(ARTICLE, "Heat-attributable mortality", tuple(EN[:5])),
     "study_journal": Field(ARTICLE, "The Lancet", tuple(EN[:5])),
-    "conflicts": Field(ARTICLE, "none", tuple(EN)),
+    "conflicts": Field(ARTICLE, "none", (*EN, QUOTE_CARD)),
     "via": Field(ARTICLE, "SMC Demo France", tuple(EN)),
     "quote": Field(ARTICLE, "Yes, the methods are the usual ones.", (), markdown=True),
     "body": Field(ARTICLE, "**Heat** kills every summer.", (), markdown=True),
-    "name": Field(EXPERT, "Ana García", (*EN, *ES[:3], *LISTS, "/en/experts/ana-garcia/rss.xml")),
+    "name": Field(
+        EXPERT, "Ana García", (*EN, *ES[:3], *LISTS, "/en/experts/ana-garcia/rss.xml", QUOTE_CARD)
+    ),
     "role_es": Field(EXPERT, "Epidemióloga", tuple(ES)),
-    "role_en": Field(EXPERT, "Epidemiologist", tuple(EN)),
-    "organisation": Field(EXPERT, "Instituto de Salud", (*EN, *ES)),
+    "role_en": Field(EXPERT, "Epidemiologist", (*EN, QUOTE_CARD)),
+    "organisation": Field(EXPERT, "Instituto de Salud", (*EN, *ES, QUOTE_CARD)),
     "topic": Field("topics.yaml", "Climate", (*EN, *LISTS, "/en/topics/climate/atom.xml")),
     "site_title": Field("site.yaml", "Test centre", (*EN[:3], "/")),
     "site_description": Field("site.yaml", "Test expert reactions.", tuple(EN[:3])),
@@ -262,6 +278,8 @@ class Judged:
 
 def judge(path: str, body: bytes) -> Judged:
     """Parse ``body`` as its readers do; fail on anything malformed or invalid."""
+    if path.startswith("/oembed"):
+        return judge_oembed(body)
     if path.startswith("html:") or not path.rpartition("/")[2].count("."):
         return judge_page(body)
     if path.endswith((".xml", ".opml")):
@@ -306,8 +324,42 @@ def judge_page(body: bytes) -> Judged:
         if icon.get("rel") == "icon":
             assert icon.get("href") == "data:,"
             icon.getparent().remove(icon)
+    for script in [e for e in page.iter("script") if (e.text or "") in _own_scripts()]:
+        script.getparent().remove(script)  # the widget's own resize script, as we wrote it
     live = h.live_html(page) + h.live_html(head, allowed=_HEAD)
     return Judged(texts, live)
+
+
+@cache
+def _own_scripts() -> frozenset[str]:
+    """The scripts our embed pages carry, from benign content: only these may run."""
+    with TemporaryDirectory() as folder:
+        root = Path(folder) / "content"
+        write_values(root, {})
+        result = load_content(root)
+        assert result.catalogue is not None
+        service = Smcfeed(result.catalogue)
+        scripts = set()
+        for path in EMBEDS[:4]:
+            body = service.render(Request(urls.parse(path, "")), NOW).body.decode()
+            scripts |= {e.text or "" for e in h.parse_document(body).iter("script")}
+        return frozenset(scripts)
+
+
+def judge_oembed(body: bytes) -> Judged:
+    """An oEmbed answer (JSON or XML): its ``html`` is exactly one iframe of our embed page."""
+    if body.startswith(b"<?xml"):
+        fields = {e.tag: e.text or "" for e in etree.fromstring(body)}
+    else:
+        fields = {k: v for k, v in orjson.loads(body).items() if isinstance(v, str)}
+    fragment = h.parse_html(fields["html"])
+    frames = [e for e in fragment.iter() if e.tag == "iframe"]
+    assert len(frames) == 1 and frames[0].get("src", "").startswith(
+        "https://feeds.example.org/embed/"
+    ), fields["html"][:300]
+    frames[0].getparent().remove(frames[0])
+    texts = [*fields.values(), *(v for v in frames[0].attrib.values())]
+    return Judged(texts, h.live_html(fragment))
 
 
 @cache
@@ -346,8 +398,8 @@ def render_all(catalogue: Catalogue) -> dict[str, bytes]:
     service = Smcfeed(catalogue)
     outputs = {}
     for path in OUTPUTS:
-        plain = path.removeprefix("html:")
-        request = Request(urls.parse(plain, ""), html=plain != path)
+        plain, _, query = path.removeprefix("html:").partition("?")
+        request = Request(urls.parse(plain, query), html=path.startswith("html:"))
         try:
             outputs[path] = service.render(request, NOW).body
         except NotFound:
