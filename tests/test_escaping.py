@@ -469,7 +469,7 @@ def test_rss_description_reads_as_the_summary(tmp_path: Path) -> None:
     write_content(tmp_path / "content", "summary", ATTACK)
     result = load_content(tmp_path / "content")
     assert result.ok and result.catalogue is not None, result.errors
-    body = Smcfeed(result.catalogue).get("/en/rss.xml", None, NOW).body
+    body = Smcfeed(result.catalogue).get("/en/rss.xml", "", NOW).body
     item = next(
         i
         for i in etree.fromstring(body).iterfind("channel/item")
@@ -487,7 +487,7 @@ def test_stylesheet_shows_rss_description_as_text(tmp_path: Path) -> None:
     write_content(tmp_path / "content", "summary", ATTACK)
     result = load_content(tmp_path / "content")
     assert result.catalogue is not None
-    body = Smcfeed(result.catalogue).get("/en/rss.xml", None, NOW).body
+    body = Smcfeed(result.catalogue).get("/en/rss.xml", "", NOW).body
     page = h.parse_document(str(_transform(etree.fromstring(body).getroottree())))
     summaries = [
         "".join(p.itertext()).strip() for p in page.iter("p") if p.get("class") == "summary"

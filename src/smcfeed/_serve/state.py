@@ -119,6 +119,9 @@ class ContentState:
     #: Save the parse cache from a forked child (set when workers share this process's
     #: memory: see _save_in_child).
     fork_saves: bool = False
+    #: Whether a watcher looks at every file once more a second after it starts (not in
+    #: workers forked after the process that loaded the content took that look).
+    catch_up: bool = True
     _saver: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY

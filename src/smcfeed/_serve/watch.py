@@ -21,7 +21,7 @@ async def watch(
     """Reload when files under the content folder change and the edits have settled."""
     from watchfiles import awatch
 
-    catch_up = asyncio.create_task(_catch_up(state))
+    catch_up = asyncio.create_task(_catch_up(state)) if state.catch_up else None
     try:
         while True:
             try:
@@ -40,7 +40,8 @@ async def watch(
             # Whatever changed while nothing watched: every file is looked at.
             await asyncio.to_thread(state.reload)
     finally:
-        catch_up.cancel()
+        if catch_up is not None:
+            catch_up.cancel()
 
 
 async def _catch_up(state: ContentState, delay: float = 1.0) -> None:

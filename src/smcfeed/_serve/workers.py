@@ -1,5 +1,5 @@
-"""``serve`` with granian: the content is loaded, watched and reloaded once, in the main
-process; workers are forked from it and share its memory.
+"""``serve`` with granian: the content is loaded once, in the main process, and the workers
+are forked from it, sharing its memory.
 
 granian forks its worker processes (``multiprocessing``'s default on Linux) and asks a loader
 for the app in each. Handing it the app made here, before the fork, means every worker starts
@@ -7,13 +7,14 @@ with the loaded catalogue, the warmed responses and the parse cache already in m
 copy-on-write: a page is copied only when a worker writes to it. ``gc.freeze()`` keeps the
 cycle collector of each worker from writing to every object it would otherwise visit.
 
-On an edit this process reloads (as a single process would), then asks granian to respawn
-its workers (what ``SIGHUP`` does). granian would replace them one at a time, a few seconds
-apart; here all new workers are forked from the new content at once and the old ones are
-stopped gracefully right after, so old and new content are served side by side for a moment
-only. The listening socket stays open throughout: a connection arriving in between waits in
-its backlog, none is refused. Pings and purges hooked on reloads
-therefore happen once, here, however many workers run.
+A second after start this process looks at every file again (in case one changed while
+loading) and forks the workers anew, once. From then on each worker watches the folder and
+reloads on its own, as a single process would: an edit never replaces a worker, so no
+connection is closed and no response cache is emptied by it (replacing the workers on every
+edit, tried first, cost a soak under live edits its socket errors and three quarters of its
+throughput). The price is memory: what a reload builds is each worker's own. This process
+reloads too, only to announce changes: pings and purges go out once, from here, however many
+workers run.
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ def serve(
     from granian.constants import Interfaces, Loops
 
     logging.config.dictConfig(log_config)
-    app = make_app(settings, watch=False)
+    # Each worker watches and reloads the content itself (its lifespan starts the watcher), so
+    # an edit never replaces a worker: connections stay open and response caches stay warm.
+    app = make_app(settings)
     state: ContentState = app.state.content
+    # This process takes the second look at every file after start (and forks the workers
+    # again after it, see watch_and_reload): the workers' own watchers need not.
+    state.catch_up = False
     # Pings and purges are sent from here, once, whatever the number of workers.
     changes = app.state.changes
     changes.fork_lock = state.fork_lock
@@ -176,27 +182,23 @@ def _release_in_child(lock: threading.Lock) -> Callable[[], None]:
 def watch_and_reload(
     state: ContentState, respawn: Callable[[], None], stop: threading.Event
 ) -> None:
-    """Reload on edits (once they settle) and respawn the workers over the new content."""
+    """Reload on edits (once they settle), so that pings and purges go out once, from here;
+    respawn the workers once, after the second look at every file a second after start."""
     from watchfiles import watch
 
     def reloaded(changed: list[Path] | None) -> bool:
-        """Reload; respawn the workers when they must see something new (and say so)."""
-        errors = [str(e) for e in state.errors]
+        """Reload here, where changes are announced; the workers reload on their own."""
         swapped = state.reload(changed)
-        # New content, or new errors for the operator's view: the workers must see it.
-        if swapped or [str(e) for e in state.errors] != errors:
-            # New objects join the frozen ones; the old snapshot is freed by reference
-            # counting (a full collection here would write to every shared page).
-            gc.freeze()
-            respawn()
-            return True
-        return False
+        # New objects join the frozen ones; the old snapshot is freed by reference counting
+        # (a full collection here would write to every page a worker forked later shares).
+        gc.freeze()
+        return swapped
 
     # A second look once started, in case a file changed while the first load ran. Looking
-    # at every file touches what the workers share, so they are forked again afterwards
-    # whatever it found.
-    if not stop.wait(1.0) and not reloaded(None):
-        gc.freeze()
+    # at every file touches what the workers share, so they are forked again afterwards,
+    # once: from then on each worker follows the edits itself.
+    if not stop.wait(1.0):
+        reloaded(None)
         respawn()
     # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
     # starts again after a look at every file.
