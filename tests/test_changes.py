@@ -38,7 +38,7 @@ from smcfeed.catalogue import FeedKey
 from smcfeed.exceptions import SmcfeedError
 from smcfeed.service import Request
 
-from ._support import NOW
+from ._support import NOW, SAMPLE
 from .conftest import write_valid_content
 
 TYPES = ("reaction", "expert-voice", "what-we-know", "guide", "briefing")
@@ -320,3 +320,23 @@ def test_all_feeds_lists_main_feeds_of_every_language(valid_content: Path) -> No
     state.reload()
     assert state.snapshot is not None
     assert {FeedKey("es"), FeedKey("en")} <= all_feeds(state.snapshot.catalogue)
+
+
+def test_a_forked_worker_neither_announces_nor_keeps_snapshots(tmp_path: Path) -> None:
+    """Workers forked from the process that loads the content reload on their own; their
+    tracker must not queue those swaps (nobody would ever take them: the snapshots would pile
+    up, one per edit)."""
+    shutil.copytree(SAMPLE, tmp_path / "content")
+    state = ContentState(tmp_path / "content", FixedClock(NOW))
+    state.reload()
+    assert state.snapshot is not None
+    tracker = ChangeTracker(FixedClock(NOW), [])
+    tracker.on_swap(None, state.snapshot)
+    assert len(tracker._queue) == 1  # the process that made it queues
+    pid = os.fork()
+    if pid == 0:  # a worker
+        tracker.on_swap(state.snapshot, state.snapshot)
+        tracker.start()
+        os._exit(0 if len(tracker._queue) == 1 and tracker._thread is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

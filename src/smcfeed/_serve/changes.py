@@ -350,6 +350,8 @@ class ChangeTracker:
 
     def on_swap(self, old: Snapshot | None, new: Snapshot) -> None:
         """ContentState's hook: note the swap, work it out off the reload path."""
+        if os.getpid() != self._home:
+            return  # a forked worker announces nothing: it must not keep the snapshots either
         self._queue.append((new, new.loaded_at))
         self._wake.set()
 

@@ -188,17 +188,17 @@ def watch_and_reload(
 
     def reloaded(changed: list[Path] | None) -> bool:
         """Reload here, where changes are announced; the workers reload on their own."""
-        swapped = state.reload(changed)
-        # New objects join the frozen ones; the old snapshot is freed by reference counting
-        # (a full collection here would write to every page a worker forked later shares).
-        gc.freeze()
-        return swapped
+        return state.reload(changed)
 
     # A second look once started, in case a file changed while the first load ran. Looking
     # at every file touches what the workers share, so they are forked again afterwards,
-    # once: from then on each worker follows the edits itself.
+    # once: from then on each worker follows the edits itself. Only what is loaded then is
+    # frozen (kept from the cycle collector, which would write to every shared page): frozen
+    # objects are never collected, so freezing after every reload would keep each old
+    # snapshot for good.
     if not stop.wait(1.0):
         reloaded(None)
+        gc.freeze()
         respawn()
     # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
     # starts again after a look at every file.
