@@ -12,13 +12,13 @@ What it does (bench/README.md explains how to read the result):
 3. Warms up (wrk over every path), then runs wrk for the measured time while an editor
    changes the folder every second: valid edits, broken edits (then fixed), deletes (then
    restored), and articles whose embargo lifts during the run. A sampler fetches random paths
-   and parses them whole (lxml, orjson); the server's resident memory is sampled each second.
+   and parses them whole (lxml, orjson); the server's memory (PSS) is sampled each second.
 4. Restores the folder to valid content, waits for the reload, and compares every path's body
    with what a second server started fresh on the same folder sends.
 5. Writes bench/results/soak-latest.md (and .json) and exits 1 if a target is missed.
 
 Targets: zero 5xx, zero socket errors, every body well-formed, every final output equal to a
-fresh load, resident memory flat (within ±10 %) after the warm-up.
+fresh load, memory (PSS) flat (within ±10 %) after the warm-up.
 """
 
 from __future__ import annotations
@@ -187,7 +187,10 @@ class Server:
         raise SystemExit(f"server did not start: see {self.log_path}")
 
     def rss_kb(self) -> int:
-        """Resident memory of the server and every process under it, in KiB."""
+        """Memory of the server and every process under it, in KiB: proportional set size
+        (a page shared by n processes counts 1/n in each, so forked workers sharing the
+        loaded content are not counted once per worker), resident size where PSS is not
+        available."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -199,10 +202,7 @@ class Server:
         while todo:
             pid = todo.pop()
             todo += children.get(pid, [])
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            total += _memory_kb(pid)
         return total
 
     def stop(self) -> None:
@@ -214,6 +214,15 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.log_file.close()
+
+
+def _memory_kb(pid: int) -> int:
+    for source, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        with contextlib.suppress(OSError):
+            for line in Path(source).read_text().splitlines():
+                if line.startswith(key):
+                    return int(line.split()[1])
+    return 0
 
 
 def list_paths(base: str, site_root: str) -> list[str]:
@@ -586,7 +595,7 @@ def report(r: dict[str, Any]) -> str:
         f"{_v(r, 'every body well-formed')} |",
         f"| final outputs equal a fresh load | {r['compared'] - len(r['differing'])} of "
         f"{r['compared']} paths byte-identical | {_v(r, 'final outputs equal a fresh load')} |",
-        f"| memory flat (±10 %) after warm-up | {mem['baseline']} MB after warm-up; "
+        f"| memory (PSS) flat (±10 %) after warm-up | {mem['baseline']} MB after warm-up; "
         f"{mem['min']}–{mem['max']} MB during the soak; {mem['final']} MB at the end | "
         f"{_v(r, 'memory flat (±10 %) after warm-up')} |",
         "",
