@@ -64,6 +64,12 @@ def smcfeed_serve(
         try:
             up = wait_for(lambda: _answers(base + "/healthz"), timeout=30, step=0.1)
             assert up, log.read_text()
+            # A second after start the workers are forked once more, after the second look at
+            # the folder: wait for the old ones to stop, so tests see the settled server.
+            settled = wait_for(
+                lambda: log.read_text().count("Stopping worker") >= workers, timeout=30, step=0.05
+            )
+            assert settled, log.read_text()
             yield base
         finally:
             if process.poll() is None:

@@ -119,9 +119,11 @@ class ContentState:
     #: Save the parse cache from a forked child (set when workers share this process's
     #: memory: see _save_in_child).
     fork_saves: bool = False
-    #: Whether a watcher looks at every file once more a second after it starts (not in
-    #: workers forked after the process that loaded the content took that look).
+    #: Whether a watcher looks at every file once more a second after it starts. Workers
+    #: forked after the loading process took that look set it False and ``forked_at`` to the
+    #: (wall-clock) instant of the fork: their watchers look only at what changed since.
     catch_up: bool = True
+    forked_at: float | None = None
     _saver: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY

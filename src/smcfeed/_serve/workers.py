@@ -199,6 +199,9 @@ def watch_and_reload(
     if not stop.wait(1.0):
         reloaded(None)
         gc.freeze()
+        # The new workers' watchers start a moment after the fork: each then looks at what
+        # changed since this instant, so an edit in between is not missed.
+        state.forked_at = time.time()
         respawn()
     # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
     # starts again after a look at every file.
