@@ -7,8 +7,10 @@ import logging
 import os
 import re
 import threading
+import time
 import warnings
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,19 @@ def test_the_app_logs_every_request_once_and_flushes_at_shutdown(
         ("/en/atom.xml", 200),
     ]
     assert got[-1]["size"] == "-"  # type: ignore[index]
+
+
+def test_each_line_carries_the_second_its_request_was_answered_in(lines: Lines) -> None:
+    """The writer thread keeps the current second (requests do not read the clock): a request
+    answered after a second's start is stamped with the new second."""
+    access = AccessLog(interval=3600)
+    access.record(_scope("/first"), 200, 1)  # starts the writer
+    before = time.time()
+    time.sleep(int(before) + 1.2 - before)  # into the next second
+    access.record(_scope("/second"), 200, 1)
+    access.close()
+    stamps = [
+        datetime.strptime(LINE.match(line)["when"], "%d/%b/%Y:%H:%M:%S %z").timestamp()  # type: ignore[index]
+        for line in lines.lines
+    ]
+    assert stamps == [int(before), int(before) + 1]

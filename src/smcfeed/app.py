@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -85,6 +86,9 @@ class OutputResponder:
     ) -> None:
         self.state = state
         self.clock = clock
+        #: The system clock's instant as a POSIX timestamp, read without making a datetime
+        #: (most requests need only the number); None for other clocks (tests).
+        self._timestamp = time.time if clock is system_clock else None
         self.max_age = max_age
         self.tokens = tokens
         #: Where answered requests are noted (None: no access log).
@@ -109,6 +113,7 @@ class OutputResponder:
                 scope, send, 503, "no content loaded: see /healthz", {"retry-after": "10"}
             )
         accept = accept_encoding = if_none_match = if_modified_since = None
+        referer = agent = b"-"
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
                 accept_encoding = value.decode("latin-1")
@@ -118,13 +123,23 @@ class OutputResponder:
                 if_none_match = value.decode("latin-1")
             elif name == b"if-modified-since":
                 if_modified_since = value.decode("latin-1")
-        now = self.clock()
+            elif name == b"user-agent":
+                agent = value
+            elif name == b"referer":
+                referer = value
+        said = (referer, agent)
+        # One reading of the clock per request, as a timestamp: most requests need no more.
+        now: datetime | None = None
+        if self._timestamp is not None:
+            stamp = self._timestamp()
+        else:
+            now = self.clock()
+            stamp = now.timestamp()
         path = scope["path"]
         token, rest = urls.split_private(path)
         if token is not None and not self.tokens.admits(token):
             # Exactly what any unknown path gets: the same body, headers and work.
             return await self.error(scope, send, 404, urls.not_found(path))
-        stamp = now.timestamp()
         # Aggregators ask for the same few URLs all day: their kept responses are found by
         # what chooses them — path, query and Accept, strings whose hashes Python keeps —
         # for this snapshot, without parsing or hashing a Request.
@@ -142,6 +157,7 @@ class OutputResponder:
                 feed = token is None and isinstance(route, urls.Feed)
                 html = feed and accept is not None and _http.prefers_html(accept)
                 request = Request(route, html=html, audience=token)
+                now = now or datetime.fromtimestamp(stamp, UTC)
                 cached = snapshot.cache.get(request, now)
             except NotFound:
                 # One message for every 404, naming the path only: a topic with nothing
@@ -164,12 +180,16 @@ class OutputResponder:
             private=token is not None,
             vary=_http.VARY_FEED if feed else _http.VARY,
             extra=_http.route_headers(request.route),
-            keys=" ".join(_keys.surrogate_keys(snapshot.catalogue, request, now)),
+            keys=" ".join(
+                _keys.surrogate_keys(
+                    snapshot.catalogue, request, now or datetime.fromtimestamp(stamp, UTC)
+                )
+            ),
         )
         if token is not None:
             freshness = _PRIVATE_CACHE_CONTROL
         else:
-            freshness = self._freshness(now, stamp, snapshot.catalogue.site.embargo_grid_minutes)
+            freshness = self._freshness(stamp, snapshot.catalogue.site.embargo_grid_minutes)
         if (if_none_match is not None or if_modified_since is not None) and _http.not_modified(
             cached, if_none_match, if_modified_since
         ):
@@ -177,15 +197,16 @@ class OutputResponder:
             if kept is None:
                 kept = [h for h in headers if h[0] not in _http.NOT_MODIFIED_DROPS]
                 cached.not_modified_headers[coding] = kept
-            return await self._send(scope, send, 304, [*kept, freshness])
+            return await self._send(scope, send, 304, [*kept, freshness], said=said)
         body = b"" if method == "HEAD" else cached.body(coding)
-        await self._send(scope, send, 200, [*headers, freshness], body)
+        await self._send(scope, send, 200, [*headers, freshness], body, said)
 
-    def _freshness(self, now: datetime, stamp: float, grid: int) -> tuple[bytes, bytes]:
+    def _freshness(self, stamp: float, grid: int) -> tuple[bytes, bytes]:
         """The public Cache-Control header; made once per second, as it depends on the clock
         and the grid only."""
         second = int(stamp)
         if self._fresh[0] != second or self._fresh[1] != grid:
+            now = datetime.fromtimestamp(stamp, UTC)
             header = (b"cache-control", _cache_control(_http.max_age(now, self.max_age, grid)))
             self._fresh = (second, grid, header)
         return self._fresh[2]
@@ -226,11 +247,14 @@ class OutputResponder:
         status: int,
         headers: list[tuple[bytes, bytes]],
         body: bytes = b"",
+        said: tuple[bytes, bytes] | None = None,
     ) -> None:
+        """Send a response and note it in the access log (``said``: the request's referer
+        and user agent, when its headers have been looked through already)."""
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if self.access is not None:
-            self.access.record(scope, status, len(body))
+            self.access.record(scope, status, len(body), said)
 
 
 #: What a kept response is found by: path, query and Accept.
