@@ -61,6 +61,31 @@ def test_check_never_shows_a_traceback(tmp_path: Path, kind: str) -> None:
     assert result.stdout.strip(), result.stderr
 
 
+def test_check_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """``smcfeed check content | head -1``: the reader goes away while lines are still being
+    written; the command stops without a traceback."""
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "site.yaml").write_text("base_url: [unclosed\n")
+    articles = content / "articles"
+    articles.mkdir()
+    for number in range(3000):
+        (articles / f"broken-{number}.es.md").write_text("no front matter\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smcfeed", "check", str(content)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()  # as head does after its line
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 def test_serve_refuses_a_missing_folder_in_one_line(tmp_path: Path) -> None:
     result = _run("serve", "--content", str(tmp_path / "nope"))
     assert result.returncode == 1
