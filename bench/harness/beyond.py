@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import HOT, WORK, gen, label, log
-from .load import drive
-from .servers import Server, bare_server, free_port, nginx_server, request, smcfeed_server
+from .load import Duel, WrkResult, drive, duel, paired
+from .servers import (
+    Server,
+    bare_server,
+    free_port,
+    nginx_server,
+    request,
+    smcfeed_server,
+    varnish_server,
+)
 
 if TYPE_CHECKING:
     from .suites import Suite
@@ -25,10 +33,26 @@ MID_ARTICLES = 300
 MID_SERVERS = {
     "smcfeed": "smcfeed, 1 worker (per-request cost)",
     "procfile": "smcfeed as the Procfile runs it (2 workers)",
+    "procfile-nolog": "the same with `--no-access-log`",
     "bare": "bare Starlette app (best of granian, uvicorn)",
     "nginx": "nginx, plain file",
     "export": "nginx serving `smcfeed build` output (generated config)",
+    "varnish": "Varnish (shipped VCL) in front of the Procfile's smcfeed",
 }
+#: Pairs of 1 s runs for the targets' ratios (against the bare app, with and without the
+#: access log), by whether the run is quick.
+MID_PAIRS = {True: (12, 30), False: (20, 50)}
+
+
+def mid_seconds(suite: Suite) -> float:
+    """About how long :func:`mid_comparison` takes."""
+    pairs, log_pairs = MID_PAIRS[suite.quick]
+    table = len(MID_SERVERS) * 3 * (suite.duration + 1.5)
+    return 60 + table + 3 * 2 * (pairs + log_pairs) * 1.1
+
+
+#: Servers compared with nginx serving a plain file rather than with the bare app.
+VS_NGINX = ("export", "varnish")
 
 
 def mid_comparison(suite: Suite) -> None:
@@ -42,14 +66,17 @@ def mid_comparison(suite: Suite) -> None:
     )
     one = smcfeed_server(folder, watch=True, workers=1, name="smcfeed-mid")
     two = smcfeed_server(folder, watch=True, workers=2, name="smcfeed-procfile")
+    quiet = smcfeed_server(
+        folder, watch=True, workers=2, access_log=False, name="smcfeed-procfile-nolog"
+    )
     started: list[Server] = []
     result: dict[str, Any] = {"articles": MID_ARTICLES, "notes": []}
     suite.extra["mid"] = result
     try:
-        for server in (one, two):
+        for server in (one, two, quiet):
             server.start()
             started.append(server)
-        for server in (one, two):
+        for server in (one, two, quiet):
             if server.wait_ready(120) is None:
                 raise RuntimeError(f"{server.name}: no answer. {server.log_tail(5)}")
         static = WORK / "static-mid" / "es"
@@ -65,14 +92,27 @@ def mid_comparison(suite: Suite) -> None:
         home = WORK / "nginx-mid"
         plain = nginx_server("nginx", suite._nginx_conf(port, static.parent, home), home, port)
         export = _export_server(folder, one.port, result)
-        for server in (*bares, plain, *([export] if export else [])):
+        cdn = varnish_server(two.port, WORK / "varnish-mid")
+        if cdn is None:
+            result["notes"].append("varnishd is not installed: no Varnish row")
+        for server in (*bares, plain, *([export] if export else []), *([cdn] if cdn else [])):
             server.start()
             started.append(server)
             if server.wait_ready(60) is None:
                 raise RuntimeError(f"{server.name}: no answer. {server.log_tail(5)}")
-        targets = {"smcfeed": one, "procfile": two, **{s.name: s for s in bares}, "nginx": plain}
+        # The Procfile's servers fork their workers again once, a second after start.
+        time.sleep(3)
+        targets = {
+            "smcfeed": one,
+            "procfile": two,
+            "procfile-nolog": quiet,
+            **{s.name: s for s in bares},
+            "nginx": plain,
+        }
         if export is not None:
             targets["export"] = export
+        if cdn is not None:
+            targets["varnish"] = cdn
         measured = drive(targets, suite.duration, rounds=suite.rounds)
         from .suites import best_bare
 
@@ -82,6 +122,19 @@ def mid_comparison(suite: Suite) -> None:
         result["results"] = {
             name: {path: vars(r) for path, r in paths.items()} for name, paths in merged.items()
         }
+        # The targets' ratios, each from two servers alone taking turns second by second;
+        # the access log's few percent need more pairs to stand out of the machine's noise.
+        pairs, log_pairs = MID_PAIRS[suite.quick]
+        log(
+            f"mid-size feed: the targets' ratios, {pairs} pairs of 1 s runs per path against "
+            f"the bare app, {log_pairs} with and without the access log"
+        )
+        duels = []
+        for path in ("identity", "gzip", "304"):
+            chosen = max(bares, key=lambda b: measured[b.name][path].rps)
+            duels.append(duel(two, chosen, path, pairs))
+            duels.append(duel(two, quiet, path, log_pairs))
+        result["duels"] = [vars(d) for d in duels]
     except (RuntimeError, OSError, subprocess.SubprocessError) as e:
         result["notes"].append(f"failed: {e}")
         log(f"  mid-size run failed: {e}")
@@ -169,6 +222,52 @@ def workers_memory(suite: Suite, n: int) -> None:
         log(f"  2 workers / 1 worker: {result['ratio']:.2f}×")
 
 
+def _ratio(
+    results: dict[str, Any], name: str, base: str, path: str
+) -> tuple[float, float, float] | None:
+    """``name`` against ``base`` on ``path``, round by round (``load.paired``)."""
+    a, b = results.get(name, {}).get(path), results.get(base, {}).get(path)
+    if not a or not b:
+        return None
+    return paired(_result(a), _result(b))
+
+
+def _result(raw: dict[str, Any]) -> WrkResult:
+    return WrkResult(**raw)
+
+
+def _mid_targets(mid: dict[str, Any]) -> list[str]:
+    """Issue 14's speed targets on the mid-size feed: each ratio from two servers alone,
+    taking turns in 1 s runs (``load.duel``)."""
+    duels = [Duel(**d) for d in mid.get("duels", [])]
+    if not duels:
+        return []
+    pairs = len(duels[0].a_runs)
+    lines = [
+        f"Targets: each ratio from the two servers alone, taking turns in {pairs} pairs of 1 s "
+        "runs (A B B A …), the median of the pairs' ratios and their quartiles.",
+        "",
+        "| target (mid-size feed) | path | ratio | quartiles | verdict |",
+        "|---|---|---:|---:|---|",
+    ]
+    for d in duels:
+        middle, low, high = d.summary()
+        if d.b.startswith("bare-"):
+            lines.append(
+                f"| the Procfile's smcfeed ≥ 1.0× the best bare app ({d.b.removeprefix('bare-')})"
+                f" | {d.path} | {middle:.2f}× | {low:.2f}–{high:.2f} | "
+                f"{'PASS' if middle >= 1.0 else 'FAIL'} |"
+            )
+        else:
+            cost = 1 - middle
+            lines.append(
+                f"| the access log costs ≤ 5 % (Procfile with / without it) | {d.path} | "
+                f"{middle:.3f}× (costs {cost:.1%}) | {low:.2f}–{high:.2f} | "
+                f"{'PASS' if cost <= 0.05 else 'FAIL'} |"
+            )
+    return lines
+
+
 def markdown(suite: Suite) -> list[str]:
     """The report's sections for the runs above."""
     lines: list[str] = []
@@ -183,7 +282,9 @@ def markdown(suite: Suite) -> list[str]:
             " KB gzipped). Same wrk settings and rounds as above; every server pinned to CPU 0 "
             "(the Procfile's 2 workers share that core, so that row measures the configuration's "
             "overhead, not a second core). smcfeed runs as the Procfile runs it: watching, access "
-            "log on (to its log file).",
+            "log on (to its log file). Varnish (Debian's, with the shipped VCL, `malloc,256m`) "
+            "sits in front of the Procfile's smcfeed and answers from its cache; it and the "
+            "export are compared with nginx serving the same bytes from a plain file.",
             "",
         ]
         if "build_s" in mid:
@@ -197,24 +298,24 @@ def markdown(suite: Suite) -> list[str]:
         results = mid.get("results", {})
         if results:
             lines += [
-                "| server | path | req/s | vs bare | p50 ms | p99 ms | body bytes |",
+                "| server | path | req/s | vs bare (rounds' quartiles) | p50 ms | p99 ms "
+                "| body bytes |",
                 "|---|---|---:|---:|---:|---:|---:|",
             ]
-            bare = results.get("bare", {})
-            nginx = results.get("nginx", {})
             for name, title in MID_SERVERS.items():
                 for path, r in results.get(name, {}).items():
-                    base = nginx if name == "export" else bare
-                    ref = base.get(path, {}).get("rps")
-                    ratio = f"{r['rps'] / ref:.2f}×" if ref else "—"
-                    if name == "export" and ref:
-                        ratio += " (vs nginx)"
+                    base = "nginx" if name == "export" else "bare"
+                    ratio = _ratio(results, name, base, path)
+                    shown = f"{ratio[0]:.2f}× ({ratio[1]:.2f}–{ratio[2]:.2f})" if ratio else "—"
+                    if name == "export" and ratio:
+                        shown += " vs nginx"
                     lines.append(
-                        f"| {title} | {path} | {r['rps']:,.0f} | {ratio} | {r['p50_ms']:.2f} | "
+                        f"| {title} | {path} | {r['rps']:,.0f} | {shown} | {r['p50_ms']:.2f} | "
                         f"{r['p99_ms']:.2f} | {r['bytes_per_response']:,} |"
                     )
             if mid.get("bare_note"):
                 lines += ["", f"Bare app: {mid['bare_note']}."]
+            lines += ["", *_mid_targets(mid)]
         for note in mid.get("notes", []):
             lines += ["", f"Note: {note}"]
     memory = suite.extra.get("memory")

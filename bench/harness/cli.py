@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--duration",
         type=float,
-        help="wrk seconds per server and path, in runs of 2 s (default 10, quick 6)",
+        help="wrk seconds per server and path, in runs of 1 s (default 10, quick 6)",
     )
     p.add_argument(
-        "--budget", type=float, help="seconds for the whole run (default 600, quick 240)"
+        "--budget", type=float, help="seconds for the whole run (default 1500, quick 960)"
     )
     p.add_argument(
         "--no-pin",
@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         "--only-memory",
         action="store_true",
         help="run only the 1- vs 2-worker memory comparison (with --memory-articles)",
+    )
+    p.add_argument(
+        "--only-mid",
+        action="store_true",
+        help="run only the mid-size feed comparison (Procfile vs bare app, the export)",
     )
     p.add_argument(
         "--report",
@@ -91,6 +96,26 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(
             "\n".join(
                 [f"# smcfeed workers' memory ({machine()['cpu']})", *beyond.markdown(suite), ""]
+            )
+        )
+        print(path.read_text())
+        return 0
+    if args.only_mid:
+        from . import beyond
+
+        try:
+            beyond.mid_comparison(suite)
+        finally:
+            stop_all()
+        path = RESULTS / "mid.md"
+        path.write_text(
+            "\n".join(
+                [
+                    f"# smcfeed: the mid-size feed ({machine()['cpu']}, "
+                    f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+                    *beyond.markdown(suite),
+                    "",
+                ]
             )
         )
         print(path.read_text())

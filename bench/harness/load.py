@@ -35,6 +35,21 @@ class WrkResult:
         )
 
 
+def paired(a: WrkResult, b: WrkResult) -> tuple[float, float, float]:
+    """``a`` against ``b`` measured in the same rounds: the median of the rounds' ratios
+    a/b, and their lower and upper quartiles. A machine whose speed drifts (a shared or
+    virtual one) moves both sides of a round alike, so this says more than the ratio of the
+    medians. Falls back to that ratio when the rounds cannot be paired."""
+    if len(a.runs) != len(b.runs) or not a.runs or not all(b.runs):
+        ratio = a.rps / b.rps if b.rps else 0.0
+        return ratio, ratio, ratio
+    ratios = sorted(x / y for x, y in zip(a.runs, b.runs, strict=True))
+    if len(ratios) < 4:
+        return statistics.median(ratios), ratios[0], ratios[-1]
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    return statistics.median(ratios), q1, q3
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
@@ -158,3 +173,47 @@ def _drive(
                 f"{f', {merged.bad} errors' if merged.bad else ''})"
             )
     return out
+
+
+@dataclass
+class Duel:
+    """Two servers measured in alternating 1 s runs (A B B A A B …) on one path."""
+
+    a: str
+    b: str
+    path: str
+    a_runs: list[float]
+    b_runs: list[float]
+
+    def ratios(self) -> list[float]:
+        return [x / y for x, y in zip(self.a_runs, self.b_runs, strict=True) if y]
+
+    def summary(self) -> tuple[float, float, float]:
+        """Median of the pairs' ratios a/b, and their lower and upper quartiles."""
+        ratios = sorted(self.ratios())
+        if len(ratios) < 4:
+            middle = statistics.median(ratios) if ratios else 0.0
+            return middle, min(ratios, default=0.0), max(ratios, default=0.0)
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        return statistics.median(ratios), q1, q3
+
+
+def duel(a: Server, b: Server, path: str, pairs: int) -> Duel:
+    """``pairs`` pairs of 1 s wrk runs on ``a`` and ``b``, taking turns (ABBA), so that a
+    drift in the machine's speed falls on both sides of each pair alike."""
+    servers = [a, b]
+    set_affinity(servers, PIN.get("server"))
+    try:
+        etags = {s.name: request(s.port, HOT)[1].get("etag", '"none"') for s in servers}
+        for s in servers:
+            probe(s.port, path, etags[s.name])
+        runs: dict[str, list[float]] = {a.name: [], b.name: []}
+        for i in range(pairs):
+            for s in servers if i % 2 == 0 else servers[::-1]:
+                runs[s.name].append(wrk(s.port, path_headers(path, etags[s.name]), 1).rps)
+    finally:
+        set_affinity(servers, None)
+    result = Duel(a.name, b.name, path, runs[a.name], runs[b.name])
+    middle, low, high = result.summary()
+    log(f"  {a.name} / {b.name} {path:8} {middle:.3f}× (quartiles {low:.2f}–{high:.2f})")
+    return result

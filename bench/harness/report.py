@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .common import PATHS, SERVER_LABELS, SERVERS, TARGETS, label
-from .load import WrkResult
+from .load import WrkResult, paired
 from .suites import SizeResult, Suite
 
 # --------------------------------------------------------------------------------------------
@@ -91,12 +91,12 @@ def targets(suite: Suite) -> list[tuple[str, str, str, str]]:
     for path in PATHS:
         s, b, d = sm.get(path), bare.get(path), dj.get(path)
         if s and b:
-            ratio = s.rps / b.rps
+            ratio, low, high = paired(s, b)
             rows.append(
                 (
                     f"{path}: throughput ≥ {TARGETS['vs_bare']}× bare app",
                     f"{s.rps:,.0f} vs {b.rps:,.0f} req/s",
-                    f"{ratio:.2f}×",
+                    f"{ratio:.2f}× (rounds: {low:.2f}–{high:.2f})",
                     verdict(ratio >= TARGETS["vs_bare"]),
                 )
             )
@@ -227,7 +227,10 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
         f"`wrk -t2 -c64 --latency` on 127.0.0.1, {d:.0f} s per server and path in {suite.rounds} "
         f"rounds of {d / suite.rounds:.0f} s, the servers taking turns (Django apart, one run); "
         "medians "
-        "of the rounds, and their spread ((max − min) / 2 / median); "
+        "of the rounds, and their spread ((max − min) / 2 / median). Ratios between servers "
+        "(targets below) are the median of the rounds' ratios, each round's servers measured "
+        "seconds apart, with the quartiles of those ratios: this machine's speed drifts by tens "
+        "of percent over a minute, which moves the servers of a round alike; "
         f"{label(suite.sizes[0])}-article folder, 50 items per feed. "
         "**Every server runs ONE worker process**"
         + (

@@ -314,3 +314,28 @@ def nginx_server(name: str, conf: Path, home: Path, port: int) -> Server:
     home.mkdir(parents=True, exist_ok=True)
     cmd = ["nginx", "-p", str(home), "-c", str(conf), "-e", str(home / "error.log")]
     return Server(name, cmd, port)
+
+
+#: The VCL shipped for operators (deploy/varnish/smcfeed.vcl).
+VCL = REPO / "deploy" / "varnish" / "smcfeed.vcl"
+
+
+def varnish_server(backend: int, home: Path) -> Server | None:
+    """Debian's varnishd in the foreground with the shipped VCL, both of its backends pointed
+    at the smcfeed on port ``backend``; None if varnishd is not installed."""
+    varnishd = shutil.which("varnishd") or (
+        "/usr/sbin/varnishd" if os.path.exists("/usr/sbin/varnishd") else None
+    )
+    if varnishd is None:
+        return None
+    text = VCL.read_text()
+    for default in ('.port = "8001";', '.port = "8002";'):
+        text = text.replace(default, f'.port = "{backend}";')
+    home.mkdir(parents=True, exist_ok=True)
+    vcl = home / "smcfeed.vcl"
+    vcl.write_text(text)
+    port = free_port()
+    cmd = [varnishd, "-F", "-a", f"127.0.0.1:{port}", "-f", str(vcl), "-n", str(home / "n")]
+    # No management port, no privilege separation (reads this folder as whoever runs it).
+    cmd += ["-s", "malloc,256m", "-T", "none", "-j", "none"]
+    return Server("varnish", cmd, port)

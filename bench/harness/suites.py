@@ -150,9 +150,10 @@ class Suite:
         self.sizes: list[int] = [1_000, 10_000] if self.quick else [1_000, 10_000, 100_000]
         self.edit_sizes = {1_000, 10_000} if self.quick else {1_000, 100_000}
         self.duration: float = args.duration or (6.0 if self.quick else 10.0)
-        #: Each wrk measurement is cut into runs of 2 s that take turns between servers.
-        self.rounds = max(1, round(self.duration / 2))
-        self.budget = Budget(args.budget or (480.0 if self.quick else 900.0))
+        #: Each wrk measurement is cut into runs of 1 s that take turns between servers, and
+        #: servers are compared round by round (``load.paired``).
+        self.rounds = max(1, round(self.duration))
+        self.budget = Budget(args.budget or (960.0 if self.quick else 1500.0))
         self.sizes_out: dict[int, SizeResult] = {}
         self.compare: dict[str, dict[str, WrkResult]] = {}
         self.compare_notes: dict[str, str] = {}
@@ -469,7 +470,7 @@ http {{
                 self.reference.stop()
         from . import beyond
 
-        if self.budget.left() > 4 * 5 * (self.duration + 1):
+        if self.budget.left() > beyond.mid_seconds(self):
             beyond.mid_comparison(self)
         else:
             self.notes.append("mid-size feed and export: not measured, over the time budget.")
