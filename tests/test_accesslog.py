@@ -202,3 +202,16 @@ def test_each_line_carries_the_second_its_request_was_answered_in(lines: Lines) 
         for line in lines.lines
     ]
     assert stamps == [int(before), int(before) + 1]
+
+
+def test_a_log_used_again_after_close_waits_instead_of_spinning(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    access.record(_scope("/before"), 200, 1)
+    access.close()
+    access.record(_scope("/after"), 200, 1)  # a request answered during shutdown
+    assert access._thread is not None and not access._wake.is_set()
+    access.close()
+    assert [LINE.match(line)["request"] for line in lines.lines] == [  # type: ignore[index]
+        "GET /before HTTP/1.1",
+        "GET /after HTTP/1.1",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from .common import HOT, PATHS, log
@@ -78,7 +79,16 @@ def wrk(
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     cmd.append(f"http://127.0.0.1:{port}{HOT}")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    for _attempt in range(3):
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
+        out = done.stdout
+        if "Requests/sec:" in out:
+            break
+        # wrk could not connect at all (a server between workers?): once more, a second on.
+        log(f"  wrk on port {port} said: {(done.stdout + done.stderr).strip()[-200:]}")
+        time.sleep(1)
+    else:
+        return WrkResult(0.0, 0.0, 0.0, 0, 0, note="wrk could not measure")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M)[1])  # type: ignore[index]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M)[1])  # type: ignore[index]
@@ -122,6 +132,9 @@ def drive(
     rotating order), so that a change in the machine's background load during the run falls
     on all of them alike. req/s, p50 and p99 are the medians over the rounds.
     """
+    for server in servers.values():
+        if not server.wait_settled():
+            log(f"  {server.name}: its workers were not forked again within 180 s")
     set_affinity(list(servers.values()), PIN.get("server"))
     try:
         return _drive(
@@ -154,6 +167,7 @@ def _drive(
                 runs[name].append(wrk(targets[name], path_headers(path, etags[name]), per_run))
         for name, results in runs.items():
             status, size, note = probes[name]
+            note = note or next((x.note for x in results if x.note), "")
             merged = WrkResult(
                 rps=statistics.median(x.rps for x in results),
                 p50_ms=statistics.median(x.p50_ms for x in results),
@@ -202,6 +216,8 @@ def duel(a: Server, b: Server, path: str, pairs: int) -> Duel:
     """``pairs`` pairs of 1 s wrk runs on ``a`` and ``b``, taking turns (ABBA), so that a
     drift in the machine's speed falls on both sides of each pair alike."""
     servers = [a, b]
+    for server in servers:
+        server.wait_settled()
     set_affinity(servers, PIN.get("server"))
     try:
         etags = {s.name: request(s.port, HOT)[1].get("etag", '"none"') for s in servers}

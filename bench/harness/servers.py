@@ -92,6 +92,9 @@ class Server:
         self.marks: list[tuple[float, str]] = []
         self._stop_sampling = threading.Event()
         self._sampler: threading.Thread | None = None
+        #: Workers a watching ``smcfeed serve`` forks again once, after its second look at
+        #: the folder (0: none to wait for); see :meth:`wait_settled`.
+        self.respawns = 0
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +185,27 @@ class Server:
                 pass
             time.sleep(0.05)
         return None
+
+    def wait_settled(self, timeout: float = 180.0) -> bool:
+        """Wait until a watching smcfeed has forked its workers again after its second look
+        at the folder (once, soon after start; a measurement then would see requests cut
+        by the old workers' shutdown). True when settled (or nothing to wait for)."""
+        if not self.respawns:
+            return True
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            try:
+                with open(self.log_path, "rb") as f:
+                    text = f.read()
+            except OSError:
+                text = b""
+            forked = text.rfind(b"new content: forking")
+            if forked >= 0 and text.count(b"Stopping worker", forked) >= self.respawns:
+                self.respawns = 0
+                time.sleep(0.5)
+                return True
+            time.sleep(0.2)
+        return False
 
     def cpu_seconds(self) -> float:
         import psutil
@@ -286,6 +310,8 @@ def smcfeed_server(
         env={"XDG_CACHE_HOME": str(CACHE_HOME)},
     )
     server.env.pop("SMCFEED_CACHE", None)
+    if watch:
+        server.respawns = workers
     return server
 
 

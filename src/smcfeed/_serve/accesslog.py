@@ -107,6 +107,7 @@ class AccessLog:
 
     def _start(self) -> None:
         self._stopping = False
+        self._wake.clear()  # set by an earlier close()
         self.second = int(_now())
         thread = threading.Thread(target=self._run, name="smcfeed-access-log", daemon=True)
         self._thread = thread
