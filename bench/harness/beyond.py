@@ -348,3 +348,50 @@ def markdown(suite: Suite) -> list[str]:
                 f"{verdict}).",
             ]
     return lines
+
+
+def chart(suite: Suite, left: Any, right: Any) -> None:
+    """The chart's last row: the mid-size feed's req/s per server and path (left), and the
+    targets' duel ratios with their quartiles (right)."""
+    mid = suite.extra.get("mid") or {}
+    results = mid.get("results", {})
+    paths = ("identity", "gzip", "304")
+    names = [n for n in MID_SERVERS if n in results]
+    if not names:
+        for ax in (left, right):
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "mid-size feed: not measured", ha="center", transform=ax.transAxes)
+        return
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        xs = [p + (i - (len(names) - 1) / 2) * width for p in range(len(paths))]
+        ys = [results[name].get(path, {}).get("rps", 0) for path in paths]
+        left.bar(xs, ys, width, label=MID_SERVERS[name].replace("`", ""))
+    left.set_yscale("log")
+    left.set_xticks(range(len(paths)), paths)
+    left.set_ylabel("req/s (log scale)")
+    left.set_title(
+        f"mid-size feed ({mid.get('bytes', 0) / 1000:.0f} KB, 50 items): req/s", fontsize=10
+    )
+    left.legend(fontsize=7, loc="upper left")
+    duels = [Duel(**d) for d in mid.get("duels", [])]
+    groups = {"bare": "Procfile's smcfeed / best bare app", "log": "access log on / off"}
+    for j, (kind, title) in enumerate(groups.items()):
+        chosen = [d for d in duels if d.b.startswith("bare-") == (kind == "bare")]
+        xs = [paths.index(d.path) + (j - 0.5) * 0.35 for d in chosen]
+        summary = [d.summary() for d in chosen]
+        middle = [m for m, _, _ in summary]
+        errors = [[m - lo for m, lo, _ in summary], [hi - m for m, _, hi in summary]]
+        right.bar(xs, middle, 0.35, yerr=errors, capsize=4, label=title)
+        for x, m in zip(xs, middle, strict=True):
+            right.annotate(f"{m:.2f}×", (x, m), ha="center", va="bottom", fontsize=8)
+    right.axhline(1.0, color="#2ca02c", ls="--", lw=0.8)
+    right.axhline(0.95, color="#d62728", ls=":", lw=0.8)
+    right.set_xticks(range(len(paths)), paths)
+    right.set_ylim(0.5, 1.6)
+    right.set_title(
+        "targets, duels of 1 s runs: median ratio, bars = quartiles\n"
+        "dashed 1.0× (vs bare app ≥), dotted 0.95× (access log ≥)",
+        fontsize=10,
+    )
+    right.legend(fontsize=8, loc="upper left")

@@ -396,7 +396,7 @@ def write_chart(suite: Suite, info: dict[str, str], now: datetime, path: Path) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
+    fig, axes = plt.subplots(3, 2, figsize=(13, 14))
     colors = {"smcfeed": "#1f77b4", "bare": "#2ca02c", "nginx": "#7f7f7f", "django": "#d62728"}
     width = 0.2
     for ax, metric, title in (
@@ -493,6 +493,9 @@ def write_chart(suite: Suite, info: dict[str, str], now: datetime, path: Path) -
     lines1, labels1 = ax.get_legend_handles_labels()
     lines2, labels2 = ax2.get_legend_handles_labels()
     ax.legend(lines1 + lines2, labels1 + labels2, fontsize=8, loc="upper left")
+    from .beyond import chart as beyond_chart
+
+    beyond_chart(suite, axes[2][0], axes[2][1])
     fig.suptitle(
         f"smcfeed benchmarks ({'quick' if suite.quick else 'full'} run), "
         f"{now.strftime('%Y-%m-%d')}, {info['nproc']}× {info['cpu']}, {info['ram']} RAM",
