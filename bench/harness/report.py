@@ -150,7 +150,16 @@ def targets(suite: Suite) -> list[tuple[str, str, str, str]]:
                 verdict(warm_ok if r.cold_s is not None else (False if r.cold_timeout_s else None)),
             )
         )
-        peak = r.peak_rss_mb
+        # With child processes (parse workers, forked workers) a sum of RSS counts the pages
+        # they share with the main process twice: the peak of the summed PSS is what the
+        # machine gives the server.
+        peak = r.peak_pss_mb or r.peak_rss_mb
+        what = "summed PSS" if r.peak_pss_mb else "RSS"
+        detail = r.peak_rss_note + (
+            f"; summed RSS {r.peak_rss_mb:,.0f} MB counts shared pages per process"
+            if r.peak_pss_mb and r.peak_rss_mb
+            else ""
+        )
         rss_ok = (
             None
             if peak is None
@@ -161,7 +170,12 @@ def targets(suite: Suite) -> list[tuple[str, str, str, str]]:
             )
         )
         rows.append(
-            (f"{name}: peak RSS ≤ 1 GB", fmt_num(peak) + " MB", r.peak_rss_note, verdict(rss_ok))
+            (
+                f"{name}: peak memory ≤ 1 GB ({what})",
+                fmt_num(peak) + " MB",
+                detail,
+                verdict(rss_ok),
+            )
         )
     for n in sorted(suite.edit_sizes):
         e = suite.sizes_out.get(n)

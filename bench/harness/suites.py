@@ -85,7 +85,10 @@ def folder_mb(folder: Path) -> float:
 
 
 def edit_once(server: Server, article: Path, timeout: float) -> float | None:
-    """Change the article's title; seconds until /es/rss.xml shows it (None on timeout)."""
+    """Change the article's title; seconds until /es/rss.xml shows it (None on timeout).
+    Measured once the server has settled (its one start-up re-fork of the workers done): an
+    edit made during that second waits for the new workers' first look."""
+    server.wait_settled()
     token = f"bench-edit-{time.time_ns()}"
     text = article.read_text(encoding="utf-8")
     lines = text.split("\n")
