@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from .common import HOT, PATHS, log
-from .servers import PIN, Server, pinned, request, set_affinity
+from .servers import DRIVING, PIN, Server, pinned, request, set_affinity
 
 # --------------------------------------------------------------------------------------------
 # wrk
@@ -136,11 +136,13 @@ def drive(
         if not server.wait_settled():
             log(f"  {server.name}: its workers were not forked again within 180 s")
     set_affinity(list(servers.values()), PIN.get("server"))
+    DRIVING.set()
     try:
         return _drive(
             {name: server.port for name, server in servers.items()}, duration, paths, rounds
         )
     finally:
+        DRIVING.clear()
         set_affinity(list(servers.values()), None)
 
 
@@ -219,6 +221,7 @@ def duel(a: Server, b: Server, path: str, pairs: int) -> Duel:
     for server in servers:
         server.wait_settled()
     set_affinity(servers, PIN.get("server"))
+    DRIVING.set()
     try:
         etags = {s.name: request(s.port, HOT)[1].get("etag", '"none"') for s in servers}
         for s in servers:
@@ -228,6 +231,7 @@ def duel(a: Server, b: Server, path: str, pairs: int) -> Duel:
             for s in servers if i % 2 == 0 else servers[::-1]:
                 runs[s.name].append(wrk(s.port, path_headers(path, etags[s.name]), 1).rps)
     finally:
+        DRIVING.clear()
         set_affinity(servers, None)
     result = Duel(a.name, b.name, path, runs[a.name], runs[b.name])
     middle, low, high = result.summary()

@@ -48,6 +48,10 @@ def set_affinity(servers: list[Server], cpus: set[int] | None) -> None:
                         os.sched_setaffinity(int(tid), target)
 
 
+#: Set while wrk drives servers: the memory samplers pause.
+DRIVING = threading.Event()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -150,6 +154,10 @@ class Server:
 
     def _sample(self) -> None:
         while not self._stop_sampling.wait(0.2):
+            if DRIVING.is_set():
+                # Reading smaps_rollup walks a process's page tables under its memory lock:
+                # not while wrk measures it (VmHWM still records the peak RSS).
+                continue
             kb = self.rss_kb()
             self.samples.append((time.perf_counter(), kb))
             self.rss_max = max(self.rss_max, kb)
