@@ -304,10 +304,10 @@ def markdown(suite: Suite) -> list[str]:
             ]
             for name, title in MID_SERVERS.items():
                 for path, r in results.get(name, {}).items():
-                    base = "nginx" if name == "export" else "bare"
+                    base = "nginx" if name in VS_NGINX else "bare"
                     ratio = _ratio(results, name, base, path)
                     shown = f"{ratio[0]:.2f}× ({ratio[1]:.2f}–{ratio[2]:.2f})" if ratio else "—"
-                    if name == "export" and ratio:
+                    if name in VS_NGINX and ratio:
                         shown += " vs nginx"
                     lines.append(
                         f"| {title} | {path} | {r['rps']:,.0f} | {shown} | {r['p50_ms']:.2f} | "
