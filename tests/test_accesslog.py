@@ -234,3 +234,22 @@ def test_an_idle_log_backs_off_but_a_new_line_waits_at_most_a_quarter_second(
         "GET /busy HTTP/1.1",
         "GET /after-a-pause HTTP/1.1",
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/%70rivate/{t}/es/rss.xml", "/private%2F{t}/es/rss.xml", "/%2Fprivate/{t}/x"],
+)
+def test_a_percent_encoded_private_path_never_shows_its_token(lines: Lines, path: str) -> None:
+    """The server routes the decoded path, so ``/%70rivate/<token>`` reads the private feed:
+    its line must not carry the token either (in the request or the referer)."""
+    token = "iDxKgJ2hYufLsTOKYbEFAoLNLJ85d0-mMLyHzjhXhao"
+    target = path.format(t=token)
+    access = AccessLog(interval=3600)
+    scope = _scope("/", referer="https://r.example" + target)
+    scope["raw_path"] = target.encode()
+    access.record(scope, 200, 1)
+    access.close()
+    (line,) = lines.lines
+    assert token not in line and token[:8] not in line, line
+    assert line.count("/private/id:") == 2, line  # shown decoded, with the short id

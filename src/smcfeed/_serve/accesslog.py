@@ -26,6 +26,7 @@ import time
 import weakref
 from collections import deque
 from functools import partial
+from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -210,7 +211,11 @@ _PRIVATE = re.compile(r"/private/([^/?#\s]*)")
 
 
 def redact(text: str) -> str:
-    """``text`` with every private-feed token replaced by the short id of its hash."""
+    """``text`` with every private-feed token replaced by the short id of its hash. A path
+    percent-encoded so that it decodes to a private feed (``/%70rivate/…``, ``/private%2F…``;
+    the server routes the decoded path) is written decoded, so its token is found too."""
+    if "%" in text and "/private/" in (decoded := unquote(text)):
+        text = decoded
     if "/private/" not in text:
         return text
     return _PRIVATE.sub(lambda m: f"/private/id:{short_id(m[1])}", text)
