@@ -188,6 +188,53 @@ def test_the_app_logs_every_request_once_and_flushes_at_shutdown(
     assert got[-1]["size"] == "-"  # type: ignore[index]
 
 
+def test_the_output_responders_own_entries_carry_the_whole_request(lines: Lines) -> None:
+    """Feeds are noted by the responder itself, from what it read of the request: the same
+    line as any other request's, query, referer and agent included, for a 200 and a 304."""
+    access = AccessLog(interval=3600)
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
+    said = {"referer": "https://news.example/a?b=1", "user-agent": "agg/1 (+https://agg.example)"}
+    with TestClient(app) as client:
+        first = client.get("/es/rss.xml?utm_source=x", headers=said)
+        again = client.get(
+            "/es/rss.xml?utm_source=x", headers={**said, "if-none-match": first.headers["etag"]}
+        )
+    assert (first.status_code, again.status_code) == (200, 304)
+    got = [LINE.match(line) for line in lines.lines]
+    assert all(got), lines.lines
+    assert [
+        (m["host"], m["request"], m["status"], m["size"], m["referer"], m["agent"])  # type: ignore[index]
+        for m in got
+    ] == [
+        (
+            "testclient",
+            "GET /es/rss.xml?utm_source=x HTTP/1.1",
+            status,
+            size,
+            said["referer"],
+            said["user-agent"],
+        )
+        for status, size in (("200", first.headers["content-length"]), ("304", "-"))
+    ]
+
+
+def test_equal_requests_share_one_entry_and_still_get_a_line_each(lines: Lines) -> None:
+    """Under load the same client asks the same thing many times a second: the queue holds
+    one shared tuple for those requests (not a tuple and its strings each), and each request
+    still gets its own line."""
+    access = AccessLog(interval=3600)
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
+    with TestClient(app) as client:
+        for _ in range(5):
+            assert client.get("/es/rss.xml", headers={"user-agent": "agg/1"}).status_code == 200
+        queued = list(access._pending)
+        # One shared tuple per second (the five may straddle a second's start).
+        assert len(queued) == 5, queued
+        seconds = len({entry[0] for entry in queued})
+        assert len({id(entry) for entry in queued}) == seconds
+    assert len(lines.lines) == 5 and len(set(lines.lines)) == seconds, lines.lines
+
+
 def test_each_line_carries_the_second_its_request_was_answered_in(lines: Lines) -> None:
     """The writer thread keeps the current second (requests do not read the clock): a request
     answered after a second's start is stamped with the new second."""

@@ -411,6 +411,9 @@ class Suite:
             fast = {k: v for k, v in targets.items() if k != "django"}
             measured = drive(fast, self.duration, rounds=self.rounds)
             self.compare.update(best_bare(measured, self.compare_notes))
+            # Issue 5's own reference: the bare app under smcfeed's server (granian).
+            if "bare-granian" in measured:
+                self.compare["bare-granian"] = measured["bare-granian"]
             if "django" in targets:  # one run: at ~30 req/s, 2-s runs are mostly ramp-up
                 self.compare.update(drive({"django": targets["django"]}, self.duration, rounds=1))
         finally:

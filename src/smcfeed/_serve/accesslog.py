@@ -1,14 +1,15 @@
 """Access log lines in the Combined Log Format, buffered as nginx buffers its log.
 
-A request only appends one tuple to a queue: the second it was answered in (kept by the writer
+A request only notes one tuple, its entry: the second it was answered in (kept by the writer
 thread, which wakes at each second's start, so no request reads the clock), the parts of its
-line (client, method, path, query, HTTP version, referer, agent), status and size. A writer
-thread takes the queue four times a second and writes its lines as one batch, and everything
-left at shutdown. Batches of
-5 and 20 ms were tried: no clear difference in throughput, and many more wake-ups. A line is
-made once per distinct tuple: under load the same client asks the same thing many times a
-second, and those requests' lines are found by the tuple's hash (in C, by ``map``), so the
-log costs about a microsecond a request.
+line (client, method, path, query, HTTP version, referer, agent), status and size. Equal
+entries are shared: a request notes the tuple already in :attr:`AccessLog.seen` that equals
+its own (under load the same client asks the same thing many times a second), so the queue
+holds references to a few tuples, not a tuple and seven strings per request, and the writer
+finds each line by a hash the shared strings already keep. A writer thread takes the queue four
+times a second and writes its lines as one batch, and everything left at shutdown. Batches of
+5 and 20 ms were tried: no gain, and many more wake-ups. The output responder, which answers
+nearly every request, makes its entries itself from what it has already read of the request.
 
 A journalist's private-feed token never reaches the log: in the request line and the referer,
 ``/private/{token}`` is written as ``/private/id:{short id}``, the start of the token's hash
@@ -25,7 +26,9 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from functools import partial
+from itertools import repeat
 from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,13 +56,19 @@ class AccessLog:
         #: of a second of requests).
         self.interval = interval
         self._pending: deque[Entry] = deque()
-        self._append = self._pending.append
+        #: Notes one answered request's entry: the queue's own ``append`` once the writer
+        #: runs (no Python frame per request); until then, a function that starts the writer.
+        self.note: Callable[[Entry], None] = self._first_note
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._write_lock = threading.Lock()
         #: Lines made so far, by their entry (mostly this second's repeated requests).
         self._lines: dict[Entry, str] = {}
+        #: Distinct entries noted lately, each by itself: a request notes the one already
+        #: here equal to its own, so the queue holds a few shared tuples, not one per request
+        #: (started over with the lines' table).
+        self.seen: dict[Entry, Entry] = {}
         #: The current second, kept by the writer thread (which wakes at every second's
         #: start), so a request reads one attribute instead of the clock.
         self.second = int(_now())
@@ -75,39 +84,40 @@ class AccessLog:
         scope: Scope,
         status: int,
         size: int,
-        said: tuple[bytes, bytes] | None = None,
     ) -> None:
-        """Note one answered request (cheap: the line is made later, off the request path).
-        ``said``: the request's referer and user agent (``b"-"`` if absent), when the caller
-        has already looked through its headers."""
-        if said is None:
-            referer = agent = b"-"
-            for name, value in scope["headers"]:
-                if name == b"user-agent":
-                    agent = value
-                elif name == b"referer":
-                    referer = value
-        else:
-            referer, agent = said
+        """Note one answered request (the line is made later, off the request path). The
+        output responder, which answers nearly every request, makes its entries itself, from
+        what it has already read of the request, and hands them to :attr:`note`."""
+        referer = agent = b"-"
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                agent = value
+            elif name == b"referer":
+                referer = value
         client = scope.get("client")
-        self._append(
-            (
-                self.second,
-                client[0] if client else "-",
-                scope["method"],
-                scope.get("raw_path") or scope["path"],
-                scope.get("query_string", b""),
-                scope.get("http_version", "1.1"),
-                referer,
-                agent,
-                status,
-                size,
-            )
+        entry = (
+            self.second,
+            client[0] if client else "-",
+            scope["method"],
+            scope.get("raw_path") or scope["path"],
+            scope.get("query_string", b""),
+            scope.get("http_version", "1.1"),
+            referer,
+            agent,
+            status,
+            size,
         )
+        self.note(self.seen.setdefault(entry, entry))
+
+    def _first_note(self, entry: Entry) -> None:
+        """The first note (in this process): starts the writer, then notes straight into the
+        queue."""
+        self._pending.append(entry)
         if self._thread is None:
             self._start()
 
     def _start(self) -> None:
+        self.note = self._pending.append
         self._stopping = False
         self._wake.clear()  # set by an earlier close()
         self.second = int(_now())
@@ -117,6 +127,7 @@ class AccessLog:
 
     def _forked(self) -> None:
         self._pending.clear()
+        self.note = self._first_note
         self.second = int(_now())
         self._wake = threading.Event()
         self._write_lock = threading.Lock()
@@ -137,14 +148,16 @@ class AccessLog:
     def flush(self) -> None:
         """Write every line waiting, as one batch."""
         with self._write_lock:
-            # Taken one by one (deque's append and popleft are atomic): a request answered
-            # meanwhile waits for the next batch.
-            take = self._pending.popleft
-            pending = [take() for _ in range(len(self._pending))]
+            # Taken one by one (deque's append and popleft are atomic; ``map`` calls popleft
+            # in C): a request answered meanwhile waits for the next batch.
+            queue = self._pending
+            pending = list(map(deque.popleft, repeat(queue, len(queue))))
             if not pending or not log.isEnabledFor(logging.INFO):
                 return
             if len(self._lines) > _KEPT_LINES:
                 self._lines = {}
+            if len(self.seen) > _KEPT_LINES:
+                self.seen = {}
             known = self._lines
             lines = list(map(known.get, pending))
             for i, line in enumerate(lines) if None in lines else ():
@@ -159,6 +172,7 @@ class AccessLog:
     def close(self) -> None:
         """Stop the writer and write what is left (at shutdown)."""
         thread, self._thread = self._thread, None
+        self.note = self._first_note
         self._stopping = True
         if thread is not None:
             self._wake.set()
