@@ -109,6 +109,21 @@ def test_a_client_cannot_forge_or_split_lines(lines: Lines) -> None:
     assert match["referer"] == 'a\\"b\\\\c'
 
 
+def test_percent_signs_in_a_request_are_written_as_sent(lines: Lines) -> None:
+    """The batch goes to logging as its message: a client's "%s" or "%(x)s" is never taken
+    for a format (which would fail, or print something else)."""
+    access = AccessLog(interval=3600)
+    access.record(_scope("/a%s%(x)s%%?q=100%", user_agent="agg %d %(name)s"), 200, 1)
+    access.close()
+    (line,) = lines.lines
+    match = LINE.match(line)
+    assert match, line
+    assert (match["request"], match["agent"]) == (
+        "GET /a%s%(x)s%%?q=100% HTTP/1.1",
+        "agg %d %(name)s",
+    )
+
+
 def test_the_writer_writes_within_the_interval_without_being_asked(lines: Lines) -> None:
     access = AccessLog(interval=0.05)
     access.record(_scope("/es/atom.xml"), 200, 10)
