@@ -3,6 +3,7 @@ every second and at shutdown, never more than one line per request."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from starlette.types import Message
 
 from smcfeed._serve.accesslog import AccessLog
 from smcfeed.app import create_app
@@ -231,6 +233,34 @@ def test_the_output_responders_own_entries_carry_the_whole_request(lines: Lines)
         )
         for status, size in (("200", first.headers["content-length"]), ("304", "-"))
     ]
+
+
+def test_a_scope_without_the_optional_keys_is_still_logged(lines: Lines) -> None:
+    """ASGI makes ``client``, ``raw_path`` and ``http_version`` optional (granian and uvicorn
+    give them): a server that leaves them out still gets its answer and its line."""
+    access = AccessLog(interval=3600)
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/es/rss.xml", "query_string": b""}
+    scope["headers"] = [(b"user-agent", b"bare/1")]
+    asyncio.run(app(scope, receive, send))
+    access.close()
+    assert sent[0]["status"] == 200
+    (line,) = lines.lines
+    match = LINE.match(line)
+    assert match, line
+    assert (match["host"], match["request"], match["agent"]) == (
+        "-",
+        "GET /es/rss.xml HTTP/1.1",
+        "bare/1",
+    )
 
 
 def test_equal_requests_share_one_entry_and_still_get_a_line_each(lines: Lines) -> None:

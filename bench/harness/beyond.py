@@ -242,10 +242,16 @@ def _mid_targets(mid: dict[str, Any]) -> list[str]:
     duels = [Duel(**d) for d in mid.get("duels", [])]
     if not duels:
         return []
-    pairs = len(duels[0].a_runs)
+    bare = {len(d.a_runs) for d in duels if d.b.startswith("bare-")}
+    logs = {len(d.a_runs) for d in duels if not d.b.startswith("bare-")}
+    counts = " and ".join(
+        f"{'/'.join(map(str, sorted(n)))} pairs {what}"
+        for n, what in ((bare, "against the bare app"), (logs, "with and without the log"))
+        if n
+    )
     lines = [
-        f"Targets: each ratio from the two servers alone, taking turns in {pairs} pairs of 1 s "
-        "runs (A B B A …), the median of the pairs' ratios and their quartiles.",
+        f"Targets: each ratio from the two servers alone, taking turns in 1 s runs (A B B A …; "
+        f"{counts}), the median of the pairs' ratios and their quartiles.",
         "",
         "| target (mid-size feed) | path | ratio | quartiles | verdict |",
         "|---|---|---:|---:|---|",

@@ -207,14 +207,22 @@ class OutputResponder:
         # few hundred nanoseconds it costs are most of what the log costs a request.
         access = self.access
         if access is not None:
-            client = scope.get("client")
+            try:  # what granian and uvicorn always give, read without a call each
+                client, raw_path, version = (
+                    scope["client"],
+                    scope["raw_path"],
+                    scope["http_version"],
+                )
+            except KeyError:  # optional in ASGI
+                client, raw_path = scope.get("client"), scope.get("raw_path")
+                version = scope.get("http_version", "1.1")
             entry = (
                 access.second,
                 client[0] if client else "-",
                 method,
-                scope.get("raw_path") or path,
+                raw_path or path,
                 query,
-                scope.get("http_version", "1.1"),
+                version,
                 referer,
                 agent,
                 status,
