@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from starlette.types import Message
 
+from smcfeed._serve import accesslog
 from smcfeed._serve.accesslog import AccessLog
+from smcfeed._serve.tokens import short_id
 from smcfeed.app import create_app
 from smcfeed.clock import FixedClock
 
@@ -270,14 +272,16 @@ def test_equal_requests_share_one_entry_and_still_get_a_line_each(lines: Lines) 
     access = AccessLog(interval=3600)
     app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
     with TestClient(app) as client:
+        client.get("/healthz")  # the first request starts the writer
         for _ in range(5):
             assert client.get("/es/rss.xml", headers={"user-agent": "agg/1"}).status_code == 200
-        queued = list(access._pending)
+        queued = list(access._pending)[1:]
         # One shared tuple per second (the five may straddle a second's start).
         assert len(queued) == 5, queued
         seconds = len({entry[0] for entry in queued})
         assert len({id(entry) for entry in queued}) == seconds
-    assert len(lines.lines) == 5 and len(set(lines.lines)) == seconds, lines.lines
+    feeds = lines.lines[1:]
+    assert len(feeds) == 5 and len(set(feeds)) == seconds, lines.lines
 
 
 def test_each_line_carries_the_second_its_request_was_answered_in(lines: Lines) -> None:
@@ -328,7 +332,18 @@ def test_a_new_line_after_a_pause_waits_at_most_a_quarter_second(lines: Lines) -
 
 @pytest.mark.parametrize(
     "path",
-    ["/%70rivate/{t}/es/rss.xml", "/private%2F{t}/es/rss.xml", "/%2Fprivate/{t}/x"],
+    [
+        "/%70rivate/{t}/es/rss.xml",
+        "/private%2F{t}/es/rss.xml",
+        "/%2Fprivate/{t}/x",
+        # Decoded, these are tokens with a space, tab, "?" or "#" in them (the server takes
+        # everything up to the next slash): no part of the token may show.
+        "/private/%20{t}/es/rss.xml",
+        "/private/x%09{t}/es/rss.xml",
+        "/private/x%3F{t}/es/rss.xml",
+        "/private/x%23{t}/es/rss.xml",
+        "/%70rivate/x%3F{t}/es/rss.xml",
+    ],
 )
 def test_a_percent_encoded_private_path_never_shows_its_token(lines: Lines, path: str) -> None:
     """The server routes the decoded path, so ``/%70rivate/<token>`` reads the private feed:
@@ -343,3 +358,102 @@ def test_a_percent_encoded_private_path_never_shows_its_token(lines: Lines, path
     (line,) = lines.lines
     assert token not in line and token[:8] not in line, line
     assert line.count("/private/id:") == 2, line  # shown decoded, with the short id
+
+
+def test_a_token_mistyped_with_an_encoded_slash_keeps_the_rest_of_the_path(lines: Lines) -> None:
+    """``/private/TOKEN%2Fes/rss.xml`` is routed as the token followed by ``/es/rss.xml``:
+    the line shows that token's id, then the rest of the path."""
+    token = "iDxKgJ2hYufLsTOKYbEFAoLNLJ85d0-mMLyHzjhXhao"
+    access = AccessLog(interval=3600)
+    scope = _scope("/")
+    scope["raw_path"] = f"/private/{token}%2Fes/rss.xml".encode()
+    access.record(scope, 404, 1)
+    access.close()
+    (line,) = lines.lines
+    assert f'"GET /private/id:{short_id(token)}/es/rss.xml HTTP/1.1"' in line, line
+
+
+def test_nothing_is_kept_while_the_access_logger_is_off(lines: Lines) -> None:
+    """An operator's logging configuration may turn the access log below INFO: requests are
+    still noted, and the tables that share them are emptied batch by batch all the same."""
+    logging.getLogger("smcfeed.access").setLevel(logging.WARNING)
+    access = AccessLog(interval=3600)
+    for number in range(3 * 4096):
+        access.record(_scope("/es/rss.xml", user_agent=f"agent {number}"), 200, 1)
+        if number % 1000 == 999:
+            access.flush()
+    access.close()
+    assert (len(access.seen), len(access._lines), len(access._pending)) == (0, 0, 0)
+    assert lines.lines == []
+
+
+def test_long_lines_are_not_kept_between_batches(lines: Lines) -> None:
+    """A kept line's key holds its request's whole texts: lines of long requests are made
+    each time instead, so hostile requests cannot fill memory with them."""
+    access = AccessLog(interval=3600)
+    for number in range(50):
+        access.record(_scope("/a", user_agent=f"{number} " + "x" * 4000), 200, 1)
+    access.record(_scope("/short", user_agent="agg/1"), 200, 1)
+    access.close()
+    assert len(lines.lines) == 51
+    assert len(access._lines) == 1
+
+
+def test_the_first_line_after_a_quiet_spell_has_its_own_second(
+    lines: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No writer keeps the current second before the first request: that request's line is
+    stamped with the second it was answered in, not the second the log was made in."""
+    access = AccessLog(interval=3600)
+    later = access.second + 7200
+    monkeypatch.setattr(accesslog, "_now", lambda: float(later))
+    access.record(_scope("/first"), 200, 1)
+    access.close()
+    (line,) = lines.lines
+    when = datetime.strptime(LINE.match(line)["when"], "%d/%b/%Y:%H:%M:%S %z")  # type: ignore[index]
+    assert when.timestamp() == later
+
+
+@pytest.mark.parametrize(
+    ("client", "shown"),
+    [(('1.2.3.4" 200 9 "x', 1), r"1.2.3.4\"\x20200\x209\x20\"x"), (("", 1), "-")],
+)
+def test_the_client_field_cannot_forge_a_line_either(
+    lines: Lines, client: tuple[str, int], shown: str
+) -> None:
+    """A client address comes from the server (or a proxy header it trusts): escaped like
+    any text, and never empty."""
+    access = AccessLog(interval=3600)
+    scope = _scope("/")
+    scope["client"] = client
+    access.record(scope, 200, 1)
+    access.close()
+    (line,) = lines.lines
+    match = LINE.match(line)
+    assert match, line
+    assert match["host"] == shown, line
+
+
+def test_a_head_request_for_a_starlette_path_is_logged_without_a_size(lines: Lines) -> None:
+    access = AccessLog(interval=3600)
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None, access_log=access)
+    with TestClient(app) as client:
+        assert client.head("/healthz").status_code == 200
+    (line,) = lines.lines
+    assert LINE.match(line)["size"] == "-", line  # type: ignore[index]
+
+
+def test_a_bug_on_a_private_path_is_logged_without_the_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = "iDxKgJ2hYufLsTOKYbEFAoLNLJ85d0-mMLyHzjhXhao"
+    app = create_app(SAMPLE, clock=FixedClock(NOW), cache_file=None)
+
+    async def broken(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("a bug")
+
+    app.outputs = broken  # type: ignore[assignment]
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get(f"/private/{token}/es/rss.xml").status_code == 500
+    (record,) = [r for r in caplog.records if r.name == "smcfeed" and r.exc_info]
+    assert token not in record.getMessage() and "/private/id:" in record.getMessage()

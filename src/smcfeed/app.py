@@ -32,7 +32,7 @@ from . import urls
 from ._serve import health as _health
 from ._serve import http as _http
 from ._serve import keys as _keys
-from ._serve.accesslog import AccessLog, AccessLogMiddleware
+from ._serve.accesslog import AccessLog, AccessLogMiddleware, redact
 from ._serve.cdn import Purger
 from ._serve.changes import ChangeTracker, Leadership
 from ._serve.outbound import Outbound
@@ -355,7 +355,7 @@ class SmcfeedApp:
         except Exception:
             # A bug, never the client's doing (bad requests are 4xx before this): logged with
             # its traceback for us, answered in the one error shape without it for the client.
-            log.exception("error answering %s", str(scope.get("path", ""))[:200])
+            log.exception("error answering %s", redact(str(scope.get("path", "")))[:200])
             with contextlib.suppress(Exception):  # the response may have started already
                 await _send(send, 500, _error_headers(500), _http.error_body(500, "server error"))
 

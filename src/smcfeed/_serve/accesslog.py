@@ -44,6 +44,8 @@ Entry = tuple[int, str, str, bytes | str, bytes, str, bytes, bytes, int, int]
 _now = time.time
 #: Distinct lines kept between batches before the table starts over.
 _KEPT_LINES = 4096
+#: Longest path, referer and agent (together, in bytes) of a line kept for the next batches.
+_KEPT_SIZE = 2048
 
 
 class AccessLog:
@@ -65,9 +67,8 @@ class AccessLog:
         self._write_lock = threading.Lock()
         #: Lines made so far, by their entry (mostly this second's repeated requests).
         self._lines: dict[Entry, str] = {}
-        #: Distinct entries noted lately, each by itself: a request notes the one already
-        #: here equal to its own, so the queue holds a few shared tuples, not one per request
-        #: (started over with the lines' table).
+        #: This batch's distinct entries, each by itself: a request notes the one already
+        #: here equal to its own, so the queue holds a few shared tuples, not one per request.
         self.seen: dict[Entry, Entry] = {}
         #: The current second, kept by the writer thread (which wakes at every second's
         #: start), so a request reads one attribute instead of the clock.
@@ -110,9 +111,10 @@ class AccessLog:
         self.note(self.seen.setdefault(entry, entry))
 
     def _first_note(self, entry: Entry) -> None:
-        """The first note (in this process): starts the writer, then notes straight into the
-        queue."""
-        self._pending.append(entry)
+        """The first note (in this process, or after a close): starts the writer, then notes
+        straight into the queue. The entry's second is read again: no writer kept it."""
+        self.second = int(_now())
+        self._pending.append((self.second, *entry[1:]))
         if self._thread is None:
             self._start()
 
@@ -152,12 +154,13 @@ class AccessLog:
             # in C): a request answered meanwhile waits for the next batch.
             queue = self._pending
             pending = list(map(deque.popleft, repeat(queue, len(queue))))
-            if not pending or not log.isEnabledFor(logging.INFO):
-                return
+            # Entries are shared within a batch; lines are kept across batches, up to a
+            # bound (and only short ones: a key holds its request's whole texts).
+            self.seen = {}
             if len(self._lines) > _KEPT_LINES:
                 self._lines = {}
-            if len(self.seen) > _KEPT_LINES:
-                self.seen = {}
+            if not pending or not log.isEnabledFor(logging.INFO):
+                return
             known = self._lines
             lines = list(map(known.get, pending))
             for i, line in enumerate(lines) if None in lines else ():
@@ -165,7 +168,9 @@ class AccessLog:
                     entry = pending[i]
                     line = known.get(entry)
                     if line is None:
-                        line = known[entry] = self._line(entry)
+                        line = self._line(entry)
+                        if len(entry[3]) + len(entry[6]) + len(entry[7]) <= _KEPT_SIZE:
+                            known[entry] = line
                     lines[i] = line
             # The batch is the message itself: with no arguments, logging never %-formats it
             # (a client's "%" stays as it is), and the batch is not copied once more.
@@ -193,6 +198,12 @@ class AccessLog:
         return f"{before}{stamp}{between}{entry[8]} {entry[9] or '-'}{after}"
 
 
+def _host(host: str) -> str:
+    """The first field: it comes from the server (or a proxy header it trusts), and has no
+    spaces: escaped like any client text, spaces too, and never empty."""
+    return _clean(host).replace(" ", "\\x20") or "-"
+
+
 def _parts(
     host: str,
     method: str,
@@ -210,24 +221,36 @@ def _parts(
     request = _clean(f"{method} {redact(path)} HTTP/{version}")
     shown = _clean(redact(referer.decode("latin-1")))
     return (
-        f"{host} - - [",
+        f"{_host(host)} - - [",
         f'] "{request}" ',
         f' "{shown}" "{_clean(agent.decode("latin-1"))}"',
     )
 
 
-_PRIVATE = re.compile(r"/private/([^/?#\s]*)")
+#: A private feed's token in a URL as sent: up to the end of its path segment.
+_PRIVATE = re.compile(r"/private/([^/?#]*)")
+#: The same in a URL decoded whole (its prefix was percent-encoded): the server's own rule,
+#: everything up to the next slash; tokens already written as ids are left alone.
+_PRIVATE_DECODED = re.compile(r"/private/(?!id:)([^/]*)")
 
 
 def redact(text: str) -> str:
-    """``text`` with every private-feed token replaced by the short id of its hash. A path
+    """``text`` with every private-feed token replaced by the short id of its hash (of the
+    token as the server reads it: percent-decoded, up to the next slash). A path
     percent-encoded so that it decodes to a private feed (``/%70rivate/…``, ``/private%2F…``;
     the server routes the decoded path) is written decoded, so its token is found too."""
-    if "%" in text and "/private/" in (decoded := unquote(text)):
-        text = decoded
-    if "/private/" not in text:
-        return text
-    return _PRIVATE.sub(lambda m: f"/private/id:{short_id(m[1])}", text)
+    if "/private/" in text:
+        text = _PRIVATE.sub(_shown, text)
+    if "%" in text and _PRIVATE_DECODED.search(decoded := unquote(text)):
+        text = _PRIVATE_DECODED.sub(lambda m: f"/private/id:{short_id(m[1])}", decoded)
+    return text
+
+
+def _shown(match: re.Match[str]) -> str:
+    """A token's path segment as sent (``%20abc``, ``abc%3Fdef``, ``abc%2Fes``) written as
+    the id of the token the server reads from it, and what follows that token."""
+    token, slash, rest = unquote(match[1]).partition("/")
+    return f"/private/id:{short_id(token)}{slash}{rest}"
 
 
 def _call(ref: weakref.ref[AccessLog], method: str) -> None:
@@ -274,8 +297,8 @@ class AccessLogMiddleware:
             nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
+            elif message["type"] == "http.response.body" and scope["method"] != "HEAD":
+                size += len(message.get("body", b""))  # a HEAD's body is never sent
             await send(message)
 
         try:
