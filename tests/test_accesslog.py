@@ -305,7 +305,7 @@ def test_a_log_used_again_after_close_waits_instead_of_spinning(lines: Lines) ->
     access.record(_scope("/before"), 200, 1)
     access.close()
     access.record(_scope("/after"), 200, 1)  # a request answered during shutdown
-    assert access._thread is not None and not access._wake.is_set()
+    assert access._thread is not None and not access._stop.is_set()
     access.close()
     assert [LINE.match(line)["request"] for line in lines.lines] == [  # type: ignore[index]
         "GET /before HTTP/1.1",
@@ -457,3 +457,25 @@ def test_a_bug_on_a_private_path_is_logged_without_the_token(
         assert client.get(f"/private/{token}/es/rss.xml").status_code == 500
     (record,) = [r for r in caplog.records if r.name == "smcfeed" and r.exc_info]
     assert token not in record.getMessage() and "/private/id:" in record.getMessage()
+
+
+def test_a_writer_started_while_another_stops_never_keeps_it_running(lines: Lines) -> None:
+    """A request answered while ``close`` runs (the server shutting down) starts a new writer:
+    the one being stopped still stops, at once, and every line is written once."""
+    access = AccessLog(interval=3600)
+    access.record(_scope("/before"), 200, 1)
+    first, first_stop = access._thread, access._stop
+    assert first is not None
+    # What a note racing with close() does: the writer detached, then a new one started.
+    access._thread = None
+    access.record(_scope("/during"), 200, 1)  # noted straight into the queue
+    access._start()
+    first_stop.set()
+    first.join(2)
+    assert not first.is_alive()
+    access.close()
+    assert access._thread is None
+    assert [LINE.match(line)["request"] for line in lines.lines] == [  # type: ignore[index]
+        "GET /before HTTP/1.1",
+        "GET /during HTTP/1.1",
+    ]

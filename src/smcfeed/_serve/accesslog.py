@@ -61,9 +61,12 @@ class AccessLog:
         #: Notes one answered request's entry: the queue's own ``append`` once the writer
         #: runs (no Python frame per request); until then, a function that starts the writer.
         self.note: Callable[[Entry], None] = self._first_note
-        self._wake = threading.Event()
-        self._stopping = False
+        #: Set to stop (and wake) the running writer; each writer has its own, so a writer
+        #: started while another is being stopped (a request answered during a close) never
+        #: keeps the old one running.
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self._write_lock = threading.Lock()
         #: Lines made so far, by their entry (mostly this second's repeated requests).
         self._lines: dict[Entry, str] = {}
@@ -115,15 +118,17 @@ class AccessLog:
         straight into the queue. The entry's second is read again: no writer kept it."""
         self.second = int(_now())
         self._pending.append((self.second, *entry[1:]))
-        if self._thread is None:
-            self._start()
+        with self._start_lock:
+            if self._thread is None:
+                self._start()
 
     def _start(self) -> None:
         self.note = self._pending.append
-        self._stopping = False
-        self._wake.clear()  # set by an earlier close()
         self.second = int(_now())
-        thread = threading.Thread(target=self._run, name="smcfeed-access-log", daemon=True)
+        self._stop = stop = threading.Event()
+        thread = threading.Thread(
+            target=self._run, args=(stop,), name="smcfeed-access-log", daemon=True
+        )
         self._thread = thread
         thread.start()
 
@@ -131,20 +136,21 @@ class AccessLog:
         self._pending.clear()
         self.note = self._first_note
         self.second = int(_now())
-        self._wake = threading.Event()
+        self._stop = threading.Event()
         self._write_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._thread = None
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         due = _now() + self.interval
-        while not self._stopping:
+        while not stop.is_set():
             now = _now()
             self.second = int(now)
             if now >= due:
                 self.flush()
                 due = now + self.interval
             # Awake at the next second's start (to keep ``second``) or when the batch is due.
-            self._wake.wait(max(0.0, min(due, self.second + 1) - now))
+            stop.wait(max(0.0, min(due, self.second + 1) - now))
         self.second = int(_now())
 
     def flush(self) -> None:
@@ -178,11 +184,12 @@ class AccessLog:
 
     def close(self) -> None:
         """Stop the writer and write what is left (at shutdown)."""
-        thread, self._thread = self._thread, None
-        self.note = self._first_note
-        self._stopping = True
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+            stop = self._stop
+            self.note = self._first_note
         if thread is not None:
-            self._wake.set()
+            stop.set()
             thread.join(5)
         self.flush()
 
