@@ -44,9 +44,16 @@ def paired(a: WrkResult, b: WrkResult) -> tuple[float, float, float]:
     if len(a.runs) != len(b.runs) or not a.runs or not all(b.runs):
         ratio = a.rps / b.rps if b.rps else 0.0
         return ratio, ratio, ratio
-    ratios = sorted(x / y for x, y in zip(a.runs, b.runs, strict=True))
+    return median_and_quartiles([x / y for x, y in zip(a.runs, b.runs, strict=True)])
+
+
+def median_and_quartiles(ratios: list[float]) -> tuple[float, float, float]:
+    """The median of ``ratios`` and their lower and upper quartiles (with fewer than four,
+    the smallest and largest; all 0.0 for none)."""
+    ratios = sorted(ratios)
     if len(ratios) < 4:
-        return statistics.median(ratios), ratios[0], ratios[-1]
+        middle = statistics.median(ratios) if ratios else 0.0
+        return middle, min(ratios, default=0.0), max(ratios, default=0.0)
     q1, _, q3 = statistics.quantiles(ratios, n=4)
     return statistics.median(ratios), q1, q3
 
@@ -206,12 +213,7 @@ class Duel:
 
     def summary(self) -> tuple[float, float, float]:
         """Median of the pairs' ratios a/b, and their lower and upper quartiles."""
-        ratios = sorted(self.ratios())
-        if len(ratios) < 4:
-            middle = statistics.median(ratios) if ratios else 0.0
-            return middle, min(ratios, default=0.0), max(ratios, default=0.0)
-        q1, _, q3 = statistics.quantiles(ratios, n=4)
-        return statistics.median(ratios), q1, q3
+        return median_and_quartiles(self.ratios())
 
 
 def duel(a: Server, b: Server, path: str, pairs: int) -> Duel:
