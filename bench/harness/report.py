@@ -102,7 +102,7 @@ def targets(suite: Suite) -> list[tuple[str, str, str, str]]:
                     verdict(ratio >= TARGETS["vs_bare"]),
                 )
             )
-        if s and g and g is not b:
+        if s and g and g != b:  # (the best one was not granian)
             # Issue 5 defined its bare app as running under the same ASGI server.
             ratio, low, high = paired(s, g)
             rows.append(
