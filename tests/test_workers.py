@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -211,3 +212,94 @@ def test_workers_never_outlive_a_killed_server(served: Served) -> None:
     while _orphans(str(served.content)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _orphans(str(served.content))
+
+
+def _start(content: Path, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(content)]
+    command += ["--port", str(port), "--cache", "off", "--no-access-log", *extra]
+    with log.open("wb") as sink:
+        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait(10)
+
+
+def test_no_connection_is_refused_while_the_workers_are_forked_again(tmp_path: Path) -> None:
+    """A second after start the workers are replaced once: clients connecting throughout
+    (a load balancer's checks, the first readers) are never refused. (A connection the kernel
+    has queued for an old worker at the instant it stops is reset: granian closes a stopping
+    worker's listening socket, and the kernel resets what waits in it. Rare, and counted.)"""
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE, content)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    process = _start(content, port, log, "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    outcomes: list[str] = []
+    done = threading.Event()
+
+    def connect() -> None:
+        """New connections, one after another, until told to stop."""
+        while not done.is_set():
+            try:
+                _get(base + "/healthz")
+                outcomes.append("answered")
+            except ConnectionResetError:
+                outcomes.append("reset")
+            except OSError as error:
+                outcomes.append(repr(error))
+
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(base):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        clients = [threading.Thread(target=connect) for _ in range(4)]
+        for client in clients:
+            client.start()
+        try:
+            # Until the old workers have stopped, and a moment more.
+            while log.read_text().count("Stopping worker") < 2:
+                assert time.monotonic() < deadline + 30, log.read_text()
+                time.sleep(0.02)
+            time.sleep(0.5)
+        finally:
+            done.set()
+            for client in clients:
+                client.join(15)
+    finally:
+        _stop(process)
+    failures = [outcome for outcome in outcomes if outcome not in ("answered", "reset")]
+    assert outcomes.count("answered") > 50 and outcomes.count("reset") <= 2, outcomes
+    assert not failures, (failures, log.read_text())
+
+
+def test_a_second_server_on_a_served_port_refuses_to_start(served: Served, tmp_path: Path) -> None:
+    """An older release left running, or a start by mistake: with SO_REUSEPORT the second
+    server would take half the connections and answer them from its own content (its own
+    embargoes too). It stops at once, in one line, before loading anything."""
+    other = tmp_path / "other"
+    shutil.copytree(SAMPLE, other)
+    article = next((other / "articles" / "2026").glob("*.es.md"))
+    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Otro servidor" #', 1))
+    port = int(served.base.rsplit(":", 1)[1])
+    for server in ("granian", "uvicorn"):
+        log = tmp_path / f"{server}.log"
+        second = _start(other, port, log, "--workers", "2", "--server", server)
+        try:
+            assert second.wait(20) == 1
+        finally:
+            _stop(second)
+        said = log.read_text()
+        assert said.startswith(f"smcfeed: 127.0.0.1:{port} is already in use"), said
+        assert len(said.splitlines()) == 1 and "content loaded" not in said
+    # Every answer still comes from the first server's content.
+    for _ in range(40):
+        assert b"Otro servidor" not in served.get("/es/rss.xml")[1]

@@ -21,24 +21,31 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import fcntl
 import gc
 import logging
 import logging.config
 import os
 import signal
+import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from ..exceptions import SmcfeedError
 from ..settings import Settings
 from .asgi import make_app
 from .state import ContentState
 
 log = logging.getLogger("smcfeed")
-#: Seconds new workers are given to start before the old ones are stopped.
+#: Seconds new workers are given, once they listen, before the old ones are stopped.
 RESPAWN_DELAY = 0.05
+#: Longest wait for new workers to listen before the old ones are stopped anyway.
+LISTEN_TIMEOUT = 10.0
 
 
 def serve(
@@ -110,12 +117,23 @@ def _server_class() -> type[Any]:
             self.main_loop_interrupt.clear()
             old: list[Any] = list(self.wrks)
             self.wrks.clear()
+            listening = listeners(self.bind_port)
+            started: list[Any] = []
             for idx in range(self.workers):
                 worker: Any = self._spawn_worker(
                     idx=idx, target=spawn_target, callback_loader=target_loader
                 )
                 worker.start()
                 self.wrks.append(worker)
+                started.append(worker)
+            # Each worker listens on a socket of its own (SO_REUSEPORT): stop the old ones
+            # only once the new ones listen, or a client connecting meanwhile is refused.
+            deadline = time.monotonic() + LISTEN_TIMEOUT
+            while listeners(self.bind_port) < listening + self.workers:
+                if time.monotonic() > deadline or not all(w.is_alive() for w in started):
+                    log.warning("new workers not listening yet; stopping the old ones anyway")
+                    break
+                time.sleep(0.01)
             time.sleep(RESPAWN_DELAY)
             for stale in old:
                 stale.terminate()
@@ -126,6 +144,70 @@ def _server_class() -> type[Any]:
                     stale.join()
 
     return Server
+
+
+def listeners(port: int) -> int:
+    """How many sockets listen on TCP ``port`` (IPv4 and IPv6), from ``/proc/net``."""
+    suffix = f":{port:04X}"
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            next(rows, None)
+            for row in rows:
+                fields = row.split()
+                # local address, then remote, then the state: 0A is LISTEN
+                count += fields[1].endswith(suffix) and fields[3] == "0A"
+    return count
+
+
+class AddressError(SmcfeedError):
+    """The server cannot have its address to itself."""
+
+
+def claim(host: str, port: int) -> IO[bytes] | None:
+    """Make sure this server has ``host:port`` to itself, before loading anything; returns a
+    lock to keep open while serving.
+
+    granian's workers each listen on a socket of their own with SO_REUSEPORT, which lets any
+    later process of the same user listen on the same port too: a second smcfeed (an older
+    release left running, a start by mistake) would silently get half the connections and
+    answer them from its own content, embargoes included. So a plain socket, without
+    SO_REUSEPORT, is bound first (it fails while anything listens there), and a lock named
+    after the address covers two servers starting at the same moment."""
+    # Only processes of one user can share a port: the lock is this user's.
+    place = host.replace(":", "_").replace("/", "_")
+    name = f"smcfeed-{os.getuid()}-listen-{place}-{port}.lock"
+    lock: IO[bytes] | None = None
+    with contextlib.suppress(OSError):  # no lock where none can be made: the probe still runs
+        lock = open(Path(tempfile.gettempdir()) / name, "ab")  # noqa: SIM115 - kept while serving
+    if lock is not None:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            raise AddressError(
+                f"{host}:{port} is already in use by another smcfeed (serving there, or "
+                "starting); stop it or choose another --port"
+            ) from None
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, protocol) as probe:
+            # A port whose last connections wait in TIME_WAIT is free to listen on.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        if lock is not None:
+            lock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise AddressError(
+                f"{host}:{port} is already in use (another server listens there: an "
+                "earlier smcfeed still running?); stop it or choose another --port"
+            ) from None
+        reason = error.strerror or str(error)
+        raise AddressError(f"cannot listen on {host}:{port}: {reason}") from None
+    return lock
 
 
 def _share(state: ContentState) -> None:

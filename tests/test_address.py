@@ -1,0 +1,164 @@
+"""``serve`` has its address to itself: it refuses a port another server listens on, and a
+second smcfeed starting on the same port at the same moment (granian's workers listen with
+SO_REUSEPORT, which would otherwise let both share the port, each answering from its own
+content)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import types
+
+import pytest
+
+from smcfeed._serve import workers
+
+
+def _listening() -> socket.socket:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    return server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_port_another_server_listens_on_is_refused_in_one_line() -> None:
+    with _listening() as other:
+        port = other.getsockname()[1]
+        with pytest.raises(workers.AddressError) as refused:
+            workers.claim("127.0.0.1", port)
+    message = str(refused.value)
+    assert message.startswith(f"127.0.0.1:{port} is already in use") and "\n" not in message
+
+
+def test_a_reuseport_group_is_refused_too() -> None:
+    """What granian's workers hold: listening sockets with SO_REUSEPORT, which a later
+    SO_REUSEPORT socket of the same user could join."""
+    with socket.socket() as first:
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        with socket.socket() as joining:  # the kernel lets this one in…
+            joining.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            joining.bind(("127.0.0.1", port))
+        with pytest.raises(workers.AddressError, match="already in use"):  # …not smcfeed
+            workers.claim("127.0.0.1", port)
+
+
+def test_the_wildcard_address_overlapping_a_listener_is_refused() -> None:
+    with _listening() as other:
+        port = other.getsockname()[1]
+        with pytest.raises(workers.AddressError, match="already in use"):
+            workers.claim("0.0.0.0", port)
+
+
+def test_two_servers_starting_at_once_on_one_port_cannot_both_go_on() -> None:
+    port = _free_port()
+    first = workers.claim("127.0.0.1", port)
+    assert first is not None
+    try:
+        with pytest.raises(workers.AddressError, match="already in use by another smcfeed"):
+            workers.claim("127.0.0.1", port)
+    finally:
+        first.close()
+    # Once the first has gone (its lock closes with it), the port can be had again.
+    again = workers.claim("127.0.0.1", port)
+    assert again is not None
+    again.close()
+
+
+def test_an_address_that_cannot_be_had_is_named_with_the_reason() -> None:
+    with pytest.raises(workers.AddressError, match=r"cannot listen on 192\.0\.2\.1:\d+: "):
+        workers.claim("192.0.2.1", _free_port())  # TEST-NET-1: not this machine's
+
+
+def test_a_port_in_time_wait_is_free() -> None:
+    """A restart right after a stop: the old server's connections still wait in TIME_WAIT
+    (its sockets had SO_REUSEADDR, as granian's and uvicorn's have)."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+        client.close()
+    lock = workers.claim("127.0.0.1", port)
+    assert lock is not None
+    lock.close()
+
+
+def test_the_number_of_listeners_on_a_port_is_read_from_the_kernel() -> None:
+    port = _free_port()
+    assert workers.listeners(port) == 0
+    sockets = []
+    try:
+        for _ in range(3):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen()
+            sockets.append(s)
+            assert workers.listeners(port) == len(sockets)
+    finally:
+        for s in sockets:
+            s.close()
+    assert workers.listeners(port) == 0
+
+
+class _Worker:
+    """A stand-in for a granian worker process: notes when it starts and is stopped."""
+
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.events, self.stopped = name, events, False
+
+    def start(self) -> None:
+        self.events.append(f"start {self.name}")
+
+    def is_alive(self) -> bool:
+        return not self.stopped
+
+    def terminate(self) -> None:
+        self.events.append(f"stop {self.name}")
+        self.stopped = True
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+def test_old_workers_stop_only_once_the_new_ones_listen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each granian worker listens on its own socket: stopping the old ones before the new
+    ones listen would leave the port with no listener, and clients would be refused."""
+    events: list[str] = []
+    listening = {"count": 2}  # the two old workers' sockets
+
+    def listeners(port: int) -> int:
+        assert port == 8123
+        if sum(e.startswith("start new") for e in events) == 2:
+            listening["count"] += 1  # the new workers come up one poll at a time
+        events.append(f"listeners {min(listening['count'], 4)}")
+        return min(listening["count"], 4)
+
+    monkeypatch.setattr(workers, "listeners", listeners)
+    server = types.SimpleNamespace(
+        workers=2,
+        wrks=[_Worker("old-1", events), _Worker("old-2", events)],
+        reload_signal=True,
+        respawned_wrks={},
+        main_loop_interrupt=threading.Event(),
+        bind_port=8123,
+        workers_kill_timeout=1,
+        _spawn_worker=lambda idx, target, callback_loader: _Worker(f"new-{idx + 1}", events),
+    )
+    workers._server_class()._reload(server, None, None)
+    first_stop = events.index("stop old-1")
+    assert events[first_stop - 1] == "listeners 4", events
+    assert "listeners 4" not in events[: events.index("start new-2")]
+    assert [w.name for w in server.wrks] == ["new-1", "new-2"]
