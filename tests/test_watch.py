@@ -7,12 +7,17 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+import pytest
 
 from smcfeed import FixedClock, urls
 from smcfeed._serve.state import ContentState
-from smcfeed._serve.watch import _catch_up, changed_since
+from smcfeed._serve.watch import _catch_up, changed_since, watch
+from smcfeed._serve.workers import watch_and_reload
 from smcfeed.service import Request
 
 from ._support import NOW, SAMPLE
@@ -50,5 +55,89 @@ def test_a_worker_sees_an_edit_made_while_it_started(tmp_path: Path) -> None:
     article = next((root / "articles" / "2026").glob("*.es.md"))
     article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Visto tarde" #', 1))
     assert not _title_in_feed(state, "Visto tarde")
-    asyncio.run(_catch_up(state, delay=0))
+    asyncio.run(_catch_up(state))
     assert _title_in_feed(state, "Visto tarde")
+
+
+class _Recorder:
+    """Stands in for the content state: notes each look (a reload) in order."""
+
+    def __init__(self, root: Path, events: list[str]) -> None:
+        self.root, self.events = root, events
+        self.catch_up, self.forked_at = True, None
+
+    def reload(self, changed: list[Path] | None = None) -> bool:
+        self.events.append("look" if changed is None else f"reload {len(changed)}")
+        return False
+
+
+def test_a_restarted_watcher_looks_at_every_file_only_once_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look taken before the new watcher runs would leave an edit made in between unseen
+    by both."""
+    import watchfiles
+
+    events: list[str] = []
+    starts = 0
+
+    async def awatch(*_: object, **options: object) -> AsyncIterator[set[tuple[int, str]]]:
+        nonlocal starts
+        events.append(f"yield on timeout: {options.get('yield_on_timeout')}")
+        starts += 1
+        if starts == 1:
+            events.append("watching (fails)")
+            raise RuntimeError("inotify limit reached")
+        events.append("watching")
+        yield set()
+        yield {(1, str(tmp_path / "a.md"))}
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(watchfiles, "awatch", awatch)
+    state = _Recorder(tmp_path, events)
+
+    async def run() -> None:
+        task = asyncio.create_task(watch(state, retry=0.01))  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while "reload 1" not in events and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(run())
+    # One look (at every file, which covers the first start's catch-up too), taken once the
+    # new watcher runs.
+    assert events == [
+        "yield on timeout: True",
+        "watching (fails)",
+        "yield on timeout: True",
+        "watching",
+        "look",
+        "reload 1",
+    ]
+
+
+def test_the_serving_process_looks_again_and_forks_only_once_its_watcher_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchfiles
+
+    events: list[str] = []
+    stop = threading.Event()
+
+    def watch_files(*_: object, **options: object) -> Iterator[set[tuple[int, str]]]:
+        events.append(f"yield on timeout: {options.get('yield_on_timeout')}")
+        if options.get("stop_event") is not stop or len(events) > 10:
+            stop.set()  # a watcher that cannot be stopped, or started again and again
+        events.append("watching")
+        yield set()
+        yield set()
+        yield {(1, str(tmp_path / "a.md"))}
+        stop.set()
+
+    monkeypatch.setattr(watchfiles, "watch", watch_files)
+    state = _Recorder(tmp_path, events)
+    before = time.time()
+    watch_and_reload(state, lambda: events.append("fork"), stop)  # type: ignore[arg-type]
+    assert events == ["yield on timeout: True", "watching", "look", "fork", "reload 1"]
+    # The new workers look again at what changed since the look began.
+    assert state.forked_at is not None and before <= state.forked_at <= time.time()

@@ -1,7 +1,9 @@
 """The file watcher: reloads the content when files under its folder change.
 
 It cannot die: a reload never raises (its failures are logged and reported by the content
-state), and if the watch itself fails it is started again, after a look at every file.
+state), and if the watch itself fails it is started again, and looks at every file once it
+runs. Every look is taken once the watcher runs, never before: an edit made in between would
+be seen by neither.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .state import ContentState
@@ -22,34 +25,46 @@ async def watch(
     """Reload when files under the content folder change and the edits have settled."""
     from watchfiles import awatch
 
-    catch_up = asyncio.create_task(_catch_up(state))
-    try:
-        while True:
-            try:
-                async for changes in awatch(
-                    state.root, debounce=debounce, step=step, recursive=True
-                ):
+    look: Callable[[ContentState], Awaitable[None]] | None = _catch_up
+    while True:
+        try:
+            # The watcher says so each second it has seen nothing: its first word, whatever it
+            # is, comes once it is running, so the look taken then leaves no edit unseen (an
+            # edit from then on is reported; one made before is found by the look).
+            async for changes in awatch(
+                state.root,
+                debounce=debounce,
+                step=step,
+                recursive=True,
+                yield_on_timeout=True,
+                rust_timeout=max(1, int(retry * 1000)),
+            ):
+                if look is not None:
+                    await look(state)
+                    look = None
+                if changes:
                     log.info("content changed (%d file(s)); reloading", len(changes))
                     paths = [Path(path) for _, path in changes]
                     await asyncio.to_thread(state.reload, paths)
-                log.warning("the file watcher stopped; starting it again")
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the file watcher failed; starting it again")
-            await asyncio.sleep(retry)
-            # Whatever changed while nothing watched: every file is looked at.
-            await asyncio.to_thread(state.reload)
-    finally:
-        if catch_up is not None:
-            catch_up.cancel()
+            log.warning("the file watcher stopped; starting it again")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the file watcher failed; starting it again")
+        await asyncio.sleep(retry)
+        # Whatever changed while nothing watched: every file is looked at, once the new
+        # watcher runs.
+        look = _look_at_every_file
 
 
-async def _catch_up(state: ContentState, delay: float = 1.0) -> None:
-    """Look at files once more after the watcher has started, in case one changed between
-    the load and then: every file (unchanged ones are not parsed again), or, in a worker
-    forked from a process that took that look already, what changed since the fork."""
-    await asyncio.sleep(delay)
+async def _look_at_every_file(state: ContentState) -> None:
+    await asyncio.to_thread(state.reload)
+
+
+async def _catch_up(state: ContentState) -> None:
+    """The first look, once the watcher runs, in case a file changed between the load and
+    then: every file (unchanged ones are not parsed again), or, in a worker forked from a
+    process that took that look already, what changed since that look began."""
     if state.catch_up:
         if await asyncio.to_thread(state.reload):
             log.info("content changed while starting: reloaded")

@@ -268,32 +268,33 @@ def watch_and_reload(
     respawn the workers once, after the second look at every file a second after start."""
     from watchfiles import watch
 
-    def reloaded(changed: list[Path] | None) -> bool:
-        """Reload here, where changes are announced; the workers reload on their own."""
-        return state.reload(changed)
-
-    # A second look once started, in case a file changed while the first load ran. Looking
-    # at every file touches what the workers share, so they are forked again afterwards,
-    # once: from then on each worker follows the edits itself. Only what is loaded then is
-    # frozen (kept from the cycle collector, which would write to every shared page): frozen
-    # objects are never collected, so freezing after every reload would keep each old
-    # snapshot for good.
-    if not stop.wait(1.0):
-        reloaded(None)
-        gc.freeze()
-        # The new workers' watchers start a moment after the fork: each then looks at what
-        # changed since this instant, so an edit in between is not missed.
-        state.forked_at = time.time()
-        respawn()
+    first = True
     # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
-    # starts again after a look at every file.
+    # starts again, and looks at every file once it runs.
     while not stop.is_set():
+        look = True
         try:
+            # The watcher says so each second it has seen nothing: its first word comes once
+            # it is running, so the look taken then leaves no edit unseen.
             for changes in watch(
-                state.root, debounce=100, step=50, stop_event=stop, recursive=True
+                state.root,
+                debounce=100,
+                step=50,
+                stop_event=stop,
+                recursive=True,
+                yield_on_timeout=True,
+                rust_timeout=1000,
             ):
-                log.info("content changed (%d file(s)); reloading", len(changes))
-                reloaded([Path(path) for _, path in changes])
+                if look:
+                    look = False
+                    began = time.time()
+                    state.reload(None)
+                    if first:
+                        first = False
+                        _fork_anew(state, respawn, began)
+                if changes:
+                    log.info("content changed (%d file(s)); reloading", len(changes))
+                    state.reload([Path(path) for _, path in changes])
             if stop.is_set():
                 break
             log.warning("the file watcher stopped; starting it again")
@@ -301,4 +302,16 @@ def watch_and_reload(
             log.exception("the file watcher failed; starting it again")
         if stop.wait(1.0):
             break
-        reloaded(None)
+
+
+def _fork_anew(state: ContentState, respawn: Callable[[], None], looked: float) -> None:
+    """After the second look (a file may have changed while the first load ran): looking at
+    every file touches what the workers share, so they are forked again, once; from then on
+    each worker follows the edits itself. Only what is loaded now is frozen (kept from the
+    cycle collector, which would write to every shared page): frozen objects are never
+    collected, so freezing after every reload would keep each old snapshot for good."""
+    gc.freeze()
+    # The new workers look at what changed since the look began (an edit made during it,
+    # behind where it had got to, is theirs to find: this process's watcher reports it here).
+    state.forked_at = looked
+    respawn()
