@@ -8,10 +8,14 @@ from __future__ import annotations
 import socket
 import threading
 import types
+from pathlib import Path
 
 import pytest
 
 from smcfeed._serve import workers
+from smcfeed.cli import main
+
+from ._support import SAMPLE
 
 
 def _listening() -> socket.socket:
@@ -151,6 +155,7 @@ def test_old_workers_stop_only_once_the_new_ones_listen(monkeypatch: pytest.Monk
         workers=2,
         wrks=[_Worker("old-1", events), _Worker("old-2", events)],
         reload_signal=True,
+        interrupt_signal=False,
         respawned_wrks={},
         main_loop_interrupt=threading.Event(),
         bind_port=8123,
@@ -162,3 +167,65 @@ def test_old_workers_stop_only_once_the_new_ones_listen(monkeypatch: pytest.Monk
     assert events[first_stop - 1] == "listeners 4", events
     assert "listeners 4" not in events[: events.index("start new-2")]
     assert [w.name for w in server.wrks] == ["new-1", "new-2"]
+
+
+def test_port_zero_takes_no_lock() -> None:
+    """Port 0 asks the kernel for any free port: two such servers never share one."""
+    first = workers.claim("127.0.0.1", 0)
+    second = workers.claim("127.0.0.1", 0)
+    assert first is None and second is None
+
+
+def test_an_ipv6_address_is_written_in_brackets() -> None:
+    with socket.socket(socket.AF_INET6) as other:
+        try:
+            other.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback on this machine")
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(workers.AddressError) as refused:
+            workers.claim("::1", port)
+    assert str(refused.value).startswith(f"[::1]:{port} is already in use")
+
+
+def test_a_host_no_resolver_takes_is_named_without_a_traceback() -> None:
+    with pytest.raises(workers.AddressError, match=r"^cannot listen on a{64}\.example:\d+: "):
+        workers.claim("a" * 64 + ".example", _free_port())
+
+
+def test_no_lock_in_a_folder_others_can_write_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user could hold such a lock, and keep the server from starting."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared))
+    assert workers.claim("127.0.0.1", _free_port()) is None
+    own = tmp_path / "own"
+    own.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(own))
+    port = _free_port()
+    lock = workers.claim("127.0.0.1", port)
+    assert lock is not None
+    lock.close()
+    assert [path.name for path in own.iterdir()] == [f"smcfeed-listen-127.0.0.1-{port}.lock"]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--port", "70000"], "smcfeed: --port 70000: a port is a number from 0 to 65535\n"),
+        (
+            ["--host", "localhost"],
+            "smcfeed: --host localhost: granian listens on an IP address (127.0.0.1, "
+            "0.0.0.0, ::), not a name; --server uvicorn takes names too\n",
+        ),
+    ],
+)
+def test_serve_refuses_an_address_it_cannot_use_in_one_line(
+    options: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--content", str(SAMPLE), *options]) == 1
+    assert capsys.readouterr().err == said

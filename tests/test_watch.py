@@ -104,14 +104,15 @@ def test_a_restarted_watcher_looks_at_every_file_only_once_it_runs(
         task.cancel()
 
     asyncio.run(run())
-    # One look (at every file, which covers the first start's catch-up too), taken once the
-    # new watcher runs.
+    # A look at every file (which covers the first start's catch-up too) after the failure,
+    # and one more once the new watcher runs.
     assert events == [
         "yield on timeout: True",
         "watching (fails)",
+        "look",  # while no watcher runs
         "yield on timeout: True",
         "watching",
-        "look",
+        "look",  # once the new one runs
         "reload 1",
     ]
 
@@ -141,3 +142,44 @@ def test_the_serving_process_looks_again_and_forks_only_once_its_watcher_runs(
     assert events == ["yield on timeout: True", "watching", "look", "fork", "reload 1"]
     # The new workers look again at what changed since the look began.
     assert state.forked_at is not None and before <= state.forked_at <= time.time()
+
+
+def test_with_no_watcher_at_all_every_try_still_looks_and_the_workers_are_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """inotify's limits reached: no watcher can start. Edits still show within a try (a
+    second), as a look at every file follows each, and the workers are forked anew once."""
+    import watchfiles
+
+    events: list[str] = []
+    stop = threading.Event()
+
+    def watch_files(*_: object, **__: object) -> Iterator[set[tuple[int, str]]]:
+        events.append("cannot watch")
+        if events.count("cannot watch") == 3:
+            stop.set()
+        raise OSError(28, "inotify watch limit reached")
+        yield set()  # a generator, as watchfiles' own
+
+    async def awatch(*_: object, **__: object) -> AsyncIterator[set[tuple[int, str]]]:
+        events.append("cannot watch")
+        raise OSError(28, "inotify watch limit reached")
+        yield set()
+
+    monkeypatch.setattr(watchfiles, "watch", watch_files)
+    monkeypatch.setattr(watchfiles, "awatch", awatch)
+    monkeypatch.setattr(stop, "wait", lambda timeout: stop.is_set())  # no real second
+    watch_and_reload(_Recorder(tmp_path, events), lambda: events.append("fork"), stop)  # type: ignore[arg-type]
+    assert events == ["cannot watch", "look", "fork", "cannot watch", "look", "cannot watch"]
+
+    events.clear()
+
+    async def run() -> None:
+        task = asyncio.create_task(watch(_Recorder(tmp_path, events), retry=0.01))  # type: ignore[arg-type]
+        deadline = time.monotonic() + 5
+        while events.count("look") < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(run())
+    assert events[:6] == ["cannot watch", "look"] * 3

@@ -4,6 +4,7 @@ one line."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 from collections.abc import Sequence
@@ -248,6 +249,16 @@ def _limits_error(args: argparse.Namespace) -> str | None:
         return "--max-header-size must be at least 8192 bytes"
     if args.max_concurrency < 1 or args.backlog < 1:
         return "--max-concurrency and --backlog must be at least 1"
+    if not 0 <= args.port <= 65535:
+        return f"--port {args.port}: a port is a number from 0 to 65535"
+    if args.server == "granian":
+        try:
+            ipaddress.ip_address(args.host)
+        except ValueError:
+            return (
+                f"--host {args.host}: granian listens on an IP address (127.0.0.1, 0.0.0.0, "
+                "::), not a name; --server uvicorn takes names too"
+            )
     return None
 
 

@@ -52,8 +52,10 @@ async def watch(
         except Exception:
             log.exception("the file watcher failed; starting it again")
         await asyncio.sleep(retry)
-        # Whatever changed while nothing watched: every file is looked at, once the new
+        # Whatever changed while nothing watched: every file is looked at now (so edits show
+        # even while no watcher can start: inotify's limits reached), and again once the new
         # watcher runs.
+        await _look_at_every_file(state)
         look = _look_at_every_file
 
 

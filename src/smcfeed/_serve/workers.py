@@ -117,7 +117,10 @@ def _server_class() -> type[Any]:
             self.main_loop_interrupt.clear()
             old: list[Any] = list(self.wrks)
             self.wrks.clear()
-            listening = listeners(self.bind_port)
+            # Old workers still starting will listen too: count them as listening.
+            listening = listeners(self.bind_port) if self.bind_port else None
+            if listening is not None:
+                listening = max(listening, sum(w.is_alive() for w in old))
             started: list[Any] = []
             for idx in range(self.workers):
                 worker: Any = self._spawn_worker(
@@ -129,7 +132,9 @@ def _server_class() -> type[Any]:
             # Each worker listens on a socket of its own (SO_REUSEPORT): stop the old ones
             # only once the new ones listen, or a client connecting meanwhile is refused.
             deadline = time.monotonic() + LISTEN_TIMEOUT
-            while listeners(self.bind_port) < listening + self.workers:
+            while listening is not None and not self.interrupt_signal:
+                if (listeners(self.bind_port) or 0) >= listening + self.workers:
+                    break
                 if time.monotonic() > deadline or not all(w.is_alive() for w in started):
                     log.warning("new workers not listening yet; stopping the old ones anyway")
                     break
@@ -146,18 +151,20 @@ def _server_class() -> type[Any]:
     return Server
 
 
-def listeners(port: int) -> int:
-    """How many sockets listen on TCP ``port`` (IPv4 and IPv6), from ``/proc/net``."""
+def listeners(port: int) -> int | None:
+    """How many sockets listen on TCP ``port`` (IPv4 and IPv6), from ``/proc/net``; None
+    where the kernel's tables cannot be read."""
     suffix = f":{port:04X}"
-    count = 0
+    count, read = 0, False
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError), open(table) as rows:
+            read = True
             next(rows, None)
             for row in rows:
                 fields = row.split()
                 # local address, then remote, then the state: 0A is LISTEN
                 count += fields[1].endswith(suffix) and fields[3] == "0A"
-    return count
+    return count if read else None
 
 
 class AddressError(SmcfeedError):
@@ -166,7 +173,7 @@ class AddressError(SmcfeedError):
 
 def claim(host: str, port: int) -> IO[bytes] | None:
     """Make sure this server has ``host:port`` to itself, before loading anything; returns a
-    lock to keep open while serving.
+    lock to keep open while serving (None for port 0, or where no lock can be made).
 
     granian's workers each listen on a socket of their own with SO_REUSEPORT, which lets any
     later process of the same user listen on the same port too: a second smcfeed (an older
@@ -174,19 +181,15 @@ def claim(host: str, port: int) -> IO[bytes] | None:
     answer them from its own content, embargoes included. So a plain socket, without
     SO_REUSEPORT, is bound first (it fails while anything listens there), and a lock named
     after the address covers two servers starting at the same moment."""
-    # Only processes of one user can share a port: the lock is this user's.
-    place = host.replace(":", "_").replace("/", "_")
-    name = f"smcfeed-{os.getuid()}-listen-{place}-{port}.lock"
-    lock: IO[bytes] | None = None
-    with contextlib.suppress(OSError):  # no lock where none can be made: the probe still runs
-        lock = open(Path(tempfile.gettempdir()) / name, "ab")  # noqa: SIM115 - kept while serving
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    lock = _lock(host, port) if port else None
     if lock is not None:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             lock.close()
             raise AddressError(
-                f"{host}:{port} is already in use by another smcfeed (serving there, or "
+                f"{where} is already in use by another smcfeed (serving there, or "
                 "starting); stop it or choose another --port"
             ) from None
     try:
@@ -197,17 +200,35 @@ def claim(host: str, port: int) -> IO[bytes] | None:
             # A port whose last connections wait in TIME_WAIT is free to listen on.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
-    except OSError as error:
+    except (OSError, UnicodeError, ValueError) as error:
         if lock is not None:
             lock.close()
-        if error.errno == errno.EADDRINUSE:
+        if isinstance(error, OSError) and error.errno == errno.EADDRINUSE:
             raise AddressError(
-                f"{host}:{port} is already in use (another server listens there: an "
+                f"{where} is already in use (another server listens there: an "
                 "earlier smcfeed still running?); stop it or choose another --port"
             ) from None
-        reason = error.strerror or str(error)
-        raise AddressError(f"cannot listen on {host}:{port}: {reason}") from None
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise AddressError(f"cannot listen on {where}: {reason}") from None
     return lock
+
+
+def _lock(host: str, port: int) -> IO[bytes] | None:
+    """The lock file of ``host:port``, open, in a folder only this user can write to (only
+    processes of one user can share a port; another user must not be able to hold it)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(runtime) if runtime else Path(tempfile.gettempdir()) / f"smcfeed-{os.getuid()}"
+    place = host.replace(":", "_").replace("/", "_")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        mode = folder.lstat()
+        if mode.st_uid != os.getuid() or mode.st_mode & 0o077 or not folder.is_dir():
+            return None  # not ours alone: no lock rather than one another user can hold
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        descriptor = os.open(folder / f"smcfeed-listen-{place}-{port}.lock", flags, 0o600)
+    except OSError:
+        return None  # the probe still runs
+    return os.fdopen(descriptor, "ab")
 
 
 def _share(state: ContentState) -> None:
@@ -302,6 +323,13 @@ def watch_and_reload(
             log.exception("the file watcher failed; starting it again")
         if stop.wait(1.0):
             break
+        # While no watcher runs (one that cannot start: inotify's limits reached), each try
+        # still looks at every file, and the workers are forked anew once all the same.
+        began = time.time()
+        state.reload(None)
+        if first:
+            first = False
+            _fork_anew(state, respawn, began)
 
 
 def _fork_anew(state: ContentState, respawn: Callable[[], None], looked: float) -> None:
