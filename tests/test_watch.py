@@ -183,3 +183,57 @@ def test_with_no_watcher_at_all_every_try_still_looks_and_the_workers_are_forked
 
     asyncio.run(run())
     assert events[:6] == ["cannot watch", "look"] * 3
+
+
+def _releases(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two releases of the content and a link leading to the first, as deploys lay them out."""
+    first, second = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
+    shutil.copytree(SAMPLE, first)
+    shutil.copytree(SAMPLE, second)
+    article = next((second / "articles" / "2026").glob("*.es.md"))
+    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Segunda entrega" #', 1))
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    return link, first, second
+
+
+def _point(link: Path, target: Path) -> None:
+    """Re-point ``link`` at once, as deploy tools do (a new link renamed over the old)."""
+    fresh = link.with_name(link.name + ".new")
+    fresh.symlink_to(target)
+    fresh.replace(link)
+
+
+def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
+    """A deploy re-points the content folder's link at a new release: what is served follows
+    within a second or two, and edits are then watched in the new release, not the old."""
+    link, first, second = _releases(tmp_path)
+    state = ContentState(link, FixedClock(NOW))
+    state.reload()
+
+    async def until(text: str, present: bool = True) -> bool:
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            if _title_in_feed(state, text) == present:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def run() -> None:
+        task = asyncio.create_task(watch(state))
+        try:
+            await asyncio.sleep(1.5)  # the watcher runs
+            assert not _title_in_feed(state, "Segunda entrega")
+            _point(link, second)
+            assert await until("Segunda entrega")
+            # The old release is no longer watched; the new one is.
+            old = next((first / "articles" / "2026").glob("*.es.md"))
+            old.write_text(old.read_text().replace("\ntitle: ", '\ntitle: "Ya no" #', 1))
+            new = next((second / "articles" / "2026").glob("*.es.md"))
+            new.write_text(new.read_text().replace("Segunda entrega", "Tercera entrega"))
+            assert await until("Tercera entrega")
+            assert not _title_in_feed(state, "Ya no")
+        finally:
+            task.cancel()
+
+    asyncio.run(run())

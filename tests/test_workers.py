@@ -303,3 +303,36 @@ def test_a_second_server_on_a_served_port_refuses_to_start(served: Served, tmp_p
     # Every answer still comes from the first server's content.
     for _ in range(40):
         assert b"Otro servidor" not in served.get("/es/rss.xml")[1]
+
+
+def test_every_worker_follows_a_release_swapped_in_behind_a_link(tmp_path: Path) -> None:
+    """Deploys often keep releases side by side and re-point a link at the new one. The
+    server was serving the old release for good: it had resolved the link once, at start."""
+    first, second = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
+    shutil.copytree(SAMPLE, first)
+    shutil.copytree(SAMPLE, second)
+    article = next((second / "articles" / "2026").glob("*.es.md"))
+    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Segunda entrega" #', 1))
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    process = _start(link, port, log, "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while log.read_text().count("Stopping worker") < 2 or not _up(base):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        assert b"Segunda entrega" not in _get(base + "/es/rss.xml")[1]
+        fresh = tmp_path / "current.new"
+        fresh.symlink_to(second)
+        fresh.replace(link)  # at once, as deploy tools do
+        started = time.monotonic()
+        while not all(b"Segunda entrega" in _get(base + "/es/rss.xml")[1] for _ in range(20)):
+            assert time.monotonic() - started < 5, log.read_text()
+            time.sleep(0.05)
+        # Each worker and the main process noticed (the main one announces changes).
+        assert log.read_text().count("the content folder now leads to") == 3, log.read_text()
+    finally:
+        _stop(process)

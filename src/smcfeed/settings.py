@@ -120,5 +120,7 @@ def cache_file(content: Path, setting: str | None) -> Path | None:
     if setting:
         return Path(setting)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smcfeed"
-    key = hashlib.blake2b(str(content.resolve()).encode(), digest_size=8).hexdigest()
+    # The folder as given: releases swapped in behind a link share one cache (an entry is
+    # only used for a file whose bytes it matches).
+    key = hashlib.blake2b(os.path.abspath(content).encode(), digest_size=8).hexdigest()
     return base / f"parsed-{key}.msgpack"

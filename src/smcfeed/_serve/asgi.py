@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+from pathlib import Path
 
 from ..app import SmcfeedApp, create_app
 from ..settings import Settings
@@ -16,8 +18,10 @@ def make_app(settings: Settings | None = None, watch: bool | None = None) -> Smc
     """The app ``settings`` describe (default: from the environment); ``watch`` overrides
     theirs."""
     settings = settings or Settings.from_env()
-    # Absolute, as the watcher reports changed files by their absolute paths.
-    settings = dataclasses.replace(settings, content=settings.content.resolve())
+    # Absolute, as the watcher reports changed files by their absolute paths; a symbolic link
+    # is kept as given, not resolved, so a deploy that swaps releases by re-pointing it is
+    # followed (the watchers notice, and every file is read from where it leads).
+    settings = dataclasses.replace(settings, content=Path(os.path.abspath(settings.content)))
     if watch is not None:
         settings = dataclasses.replace(settings, watch=watch)
     access = None

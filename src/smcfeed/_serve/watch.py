@@ -9,6 +9,7 @@ be seen by neither.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -27,36 +28,53 @@ async def watch(
 
     look: Callable[[ContentState], Awaitable[None]] | None = _catch_up
     while True:
+        watched = leads_to(state.root)
+        moved = False
         try:
             # The watcher says so each second it has seen nothing: its first word, whatever it
             # is, comes once it is running, so the look taken then leaves no edit unseen (an
             # edit from then on is reported; one made before is found by the look).
-            async for changes in awatch(
+            changes_seen = awatch(
                 state.root,
                 debounce=debounce,
                 step=step,
                 recursive=True,
                 yield_on_timeout=True,
                 rust_timeout=max(1, int(retry * 1000)),
-            ):
-                if look is not None:
-                    await look(state)
-                    look = None
-                if changes:
-                    log.info("content changed (%d file(s)); reloading", len(changes))
-                    paths = [Path(path) for _, path in changes]
-                    await asyncio.to_thread(state.reload, paths)
-            log.warning("the file watcher stopped; starting it again")
+            )
+            async with contextlib.aclosing(changes_seen):
+                async for changes in changes_seen:
+                    if look is not None:
+                        await look(state)
+                        look = None
+                    if leads_to(state.root) != watched:
+                        moved = True  # a release swapped in: watch where the folder leads now
+                        break
+                    if changes:
+                        log.info("content changed (%d file(s)); reloading", len(changes))
+                        paths = [Path(path) for _, path in changes]
+                        await asyncio.to_thread(state.reload, paths)
+            if not moved:
+                log.warning("the file watcher stopped; starting it again")
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("the file watcher failed; starting it again")
-        await asyncio.sleep(retry)
-        # Whatever changed while nothing watched: every file is looked at now (so edits show
-        # even while no watcher can start: inotify's limits reached), and again once the new
-        # watcher runs.
+        if moved:
+            log.info("the content folder now leads to %s: reloading", leads_to(state.root))
+        else:
+            await asyncio.sleep(retry)
+        # Whatever changed while nothing watched (or in the folder now led to): every file is
+        # looked at now (so edits show even while no watcher can start: inotify's limits
+        # reached), and again once the new watcher runs.
         await _look_at_every_file(state)
         look = _look_at_every_file
+
+
+def leads_to(root: Path) -> str:
+    """The folder ``root`` leads to: itself, or where its symbolic links point now (a deploy
+    that swaps releases re-points a link; the watcher then follows)."""
+    return os.path.realpath(root)
 
 
 async def _look_at_every_file(state: ContentState) -> None:

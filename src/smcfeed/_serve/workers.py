@@ -40,6 +40,7 @@ from ..exceptions import SmcfeedError
 from ..settings import Settings
 from .asgi import make_app
 from .state import ContentState
+from .watch import leads_to
 
 log = logging.getLogger("smcfeed")
 #: Seconds new workers are given, once they listen, before the old ones are stopped.
@@ -294,10 +295,12 @@ def watch_and_reload(
     # starts again, and looks at every file once it runs.
     while not stop.is_set():
         look = True
+        watched = leads_to(state.root)
+        moved = False
         try:
             # The watcher says so each second it has seen nothing: its first word comes once
             # it is running, so the look taken then leaves no edit unseen.
-            for changes in watch(
+            changes_seen = watch(
                 state.root,
                 debounce=100,
                 step=50,
@@ -305,23 +308,31 @@ def watch_and_reload(
                 recursive=True,
                 yield_on_timeout=True,
                 rust_timeout=1000,
-            ):
-                if look:
-                    look = False
-                    began = time.time()
-                    state.reload(None)
-                    if first:
-                        first = False
-                        _fork_anew(state, respawn, began)
-                if changes:
-                    log.info("content changed (%d file(s)); reloading", len(changes))
-                    state.reload([Path(path) for _, path in changes])
+            )
+            with contextlib.closing(changes_seen):
+                for changes in changes_seen:
+                    if look:
+                        look = False
+                        began = time.time()
+                        state.reload(None)
+                        if first:
+                            first = False
+                            _fork_anew(state, respawn, began)
+                    if leads_to(state.root) != watched:
+                        moved = True  # a release swapped in: watch where the folder leads now
+                        break
+                    if changes:
+                        log.info("content changed (%d file(s)); reloading", len(changes))
+                        state.reload([Path(path) for _, path in changes])
             if stop.is_set():
                 break
-            log.warning("the file watcher stopped; starting it again")
+            if not moved:
+                log.warning("the file watcher stopped; starting it again")
         except Exception:
             log.exception("the file watcher failed; starting it again")
-        if stop.wait(1.0):
+        if moved:
+            log.info("the content folder now leads to %s: reloading", leads_to(state.root))
+        elif stop.wait(1.0):
             break
         # While no watcher runs (one that cannot start: inotify's limits reached), each try
         # still looks at every file, and the workers are forked anew once all the same.
