@@ -216,7 +216,6 @@ def test_no_lock_in_a_folder_others_can_write_to(
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--port", "70000"], "smcfeed: --port 70000: a port is a number from 0 to 65535\n"),
         (
             ["--host", "localhost"],
             "smcfeed: --host localhost: granian listens on an IP address (127.0.0.1, "
@@ -229,3 +228,23 @@ def test_serve_refuses_an_address_it_cannot_use_in_one_line(
 ) -> None:
     assert main(["serve", "--content", str(SAMPLE), *options]) == 1
     assert capsys.readouterr().err == said
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "abc", "80.5"])
+def test_a_port_that_is_not_one_is_refused_in_one_line(
+    port: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as given:
+        main(["serve", "--content", str(SAMPLE), "--port", port])
+    assert given.value.code == 2
+    said = capsys.readouterr().err.splitlines()[-1]
+    assert said.endswith(
+        f"argument --port: {port!r} is not a port: a number from 0 to 65535 "
+        "(the default comes from $PORT)"
+    )
+    # The same from the environment; and another command never minds $PORT.
+    monkeypatch.setenv("PORT", port)
+    with pytest.raises(SystemExit):
+        main(["serve", "--content", str(SAMPLE)])
+    assert "is not a port" in capsys.readouterr().err
+    assert main(["check", str(SAMPLE)]) == 0

@@ -240,6 +240,19 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if body.get("status") == "ok" else 1
 
 
+def _port(text: str) -> int:
+    """A TCP port (from --port, or $PORT by default)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port: a number from 0 to 65535 (the default comes from $PORT)"
+        )
+    return port
+
+
 def _limits_error(args: argparse.Namespace) -> str | None:
     if args.header_timeout <= 0:
         return "--header-timeout must be more than 0 seconds"
@@ -249,8 +262,6 @@ def _limits_error(args: argparse.Namespace) -> str | None:
         return "--max-header-size must be at least 8192 bytes"
     if args.max_concurrency < 1 or args.backlog < 1:
         return "--max-concurrency and --backlog must be at least 1"
-    if not 0 <= args.port <= 65535:
-        return f"--port {args.port}: a port is a number from 0 to 65535"
     if args.server == "granian":
         try:
             ipaddress.ip_address(args.host)
@@ -297,7 +308,9 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the feeds over HTTP, reloading on edits")
     serve.add_argument("--content", default="content", help="content folder (default: content)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    # A string default goes through ``type`` too, and only when ``serve`` runs: a bad $PORT
+    # is reported like a bad --port, and never stops another command.
+    serve.add_argument("--port", type=_port, default=os.environ.get("PORT") or "8000")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--server",
