@@ -1,10 +1,12 @@
 """One truth, as a stateful property: whatever sequence of edits, breaks, fixes, deletes,
-renames, clock moves and restarts from the parse cache, what is served equals what a load
+renames, releases swapped in behind the folder's link, clock moves and restarts from the parse
+cache, what is served equals what a load
 from nothing serves (the last good content while the folder has errors), and no public
 output holds an item before its time."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -21,7 +23,7 @@ from smcfeed._serve.state import ContentState, Snapshot
 from smcfeed.catalogue import Catalogue, FeedKey
 from smcfeed.exceptions import NotFound
 from smcfeed.service import Request, Smcfeed
-from tests.conftest import write_valid_content
+from tests.conftest import ContentDir, write_valid_content
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SLUGS = ("alpha", "beta", "gamma")
@@ -75,7 +77,11 @@ class ContentMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="smcfeed-model-"))
-        self.content = write_valid_content(self.tmp / "content")
+        # Served through a link, as deploys that swap releases lay it out (see swap_release).
+        self.release = 0
+        write_valid_content(self.tmp / "releases" / "0")
+        (self.tmp / "content").symlink_to(self.tmp / "releases" / "0")
+        self.content = ContentDir(self.tmp / "content")
         self.content.write("experts/nova-ruiz.yaml", expert_text("Nova Ruiz"))
         self.clock = FixedClock(NOW)
         self.cache_file = self.tmp / "parsed.cache"
@@ -197,6 +203,31 @@ class ContentMachine(RuleBasedStateMachine):
         else:
             (self.content / relative).unlink(missing_ok=True)
         self.changed(relative)
+
+    # --- deploys -----------------------------------------------------------------------------
+
+    @rule(data=st.data(), edit=st.booleans())
+    def swap_release(self, data: st.DataObject, edit: bool) -> None:
+        """A deploy: a copy of the release (one article retitled in it when ``edit``), the
+        folder's link re-pointed at it at once, the old release deleted; then, as the watcher
+        does when the link leads elsewhere, every file looked at."""
+        old = Path(os.path.realpath(self.content))
+        self.release += 1
+        new = self.tmp / "releases" / str(self.release)
+        shutil.copytree(old, new, symlinks=True)
+        if edit and self.files:
+            relative = data.draw(st.sampled_from(sorted(self.files)))
+            text = self.files[relative].replace("title: ", f"title: Release {self.release} ", 1)
+            (new / relative).write_text(text, encoding="utf-8")
+            self.files[relative] = text
+        fresh = self.tmp / "content.new"
+        fresh.symlink_to(new)
+        fresh.replace(self.content)
+        shutil.rmtree(old)
+        self.state.reload(None)
+        loaded = load_content(self.content)
+        if loaded.catalogue is not None and not loaded.errors:
+            self.expected = loaded.catalogue
 
     # --- time and restarts ------------------------------------------------------------------
 
