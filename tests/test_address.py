@@ -210,7 +210,7 @@ def test_no_lock_in_a_folder_others_can_write_to(
     lock = workers.claim("127.0.0.1", port)
     assert lock is not None
     lock.close()
-    assert [path.name for path in own.iterdir()] == [f"smcfeed-listen-127.0.0.1-{port}.lock"]
+    assert [path.name for path in own.iterdir()] == [f"smcfeed-listen-{port}.lock"]
 
 
 @pytest.mark.parametrize(
@@ -248,3 +248,15 @@ def test_a_port_that_is_not_one_is_refused_in_one_line(
         main(["serve", "--content", str(SAMPLE)])
     assert "is not a port" in capsys.readouterr().err
     assert main(["check", str(SAMPLE)]) == 0
+
+
+def test_two_starts_at_once_on_one_port_but_different_addresses_cannot_both_go_on() -> None:
+    """0.0.0.0 and 127.0.0.1 overlap: with SO_REUSEPORT both servers would listen."""
+    port = _free_port()
+    first = workers.claim("0.0.0.0", port)
+    assert first is not None
+    try:
+        with pytest.raises(workers.AddressError, match="already in use by another smcfeed"):
+            workers.claim("127.0.0.1", port)
+    finally:
+        first.close()

@@ -65,6 +65,7 @@ class _Recorder:
     def __init__(self, root: Path, events: list[str]) -> None:
         self.root, self.events = root, events
         self.catch_up, self.forked_at = True, None
+        self.looked_at = os.path.realpath(root)
 
     def reload(self, changed: list[Path] | None = None) -> bool:
         self.events.append("look" if changed is None else f"reload {len(changed)}")
@@ -237,3 +238,31 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
             task.cancel()
 
     asyncio.run(run())
+
+
+def test_a_worker_forked_as_a_release_is_swapped_in_follows_it(tmp_path: Path) -> None:
+    """The worker holds what the main process read from the old release, but its watcher
+    started once the link led to the new one; the new release's files keep their old times
+    (cp -a, rsync -a, tar), so the look at what changed since the fork finds nothing."""
+    link, _, second = _releases(tmp_path)
+    old = time.time() - 3600
+    for path in [second, *second.rglob("*")]:
+        os.utime(path, (old, old))
+    state = ContentState(link, FixedClock(NOW))
+    state.reload()  # in the main process, from the first release
+    state.catch_up, state.forked_at = False, time.time()  # the fork
+    _point(link, second)  # the deploy, before the worker's watcher runs
+
+    async def run() -> bool:
+        task = asyncio.create_task(watch(state))
+        try:
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                if _title_in_feed(state, "Segunda entrega"):
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+        finally:
+            task.cancel()
+
+    assert asyncio.run(run())

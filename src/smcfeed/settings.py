@@ -77,7 +77,8 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The variables :meth:`from_env` reads back into these settings."""
         env = {
-            "SMCFEED_CONTENT": str(self.content.resolve()),
+            # As given: a link a deploy re-points is followed by each worker (see watch.py).
+            "SMCFEED_CONTENT": os.path.abspath(self.content),
             "SMCFEED_MAX_AGE": str(self.max_age),
             "SMCFEED_CACHE": "off" if self.cache_file is None else str(self.cache_file),
             "SMCFEED_WATCH": "1" if self.watch else "0",

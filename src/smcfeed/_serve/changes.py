@@ -280,7 +280,8 @@ class Leadership:
         """The lock of the server ``instance`` serving ``content`` (default: a lock of this
         object's own, so an app made in-process leads on its own)."""
         instance = instance or f"pid-{os.getpid()}-{id(cls)}-{next(_UNIQUE)}"
-        name = f"{content.resolve()}\0{instance}".encode()
+        # The folder as given: a worker started after a deploy re-pointed a link agrees.
+        name = f"{os.path.abspath(content)}\0{instance}".encode()
         digest = hashlib.blake2b(name, digest_size=8).hexdigest()
         return cls(Path(tempfile.gettempdir()) / f"smcfeed-{digest}.lock")
 

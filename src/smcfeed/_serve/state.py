@@ -94,6 +94,11 @@ def warm(snapshot: Snapshot, now: datetime) -> list[ContentError]:
     return failures
 
 
+def _within(folder: Path, root: Path, path: Path) -> Path:
+    """``path``, reported under ``root``, in ``folder`` (where ``root`` leads)."""
+    return folder / path.relative_to(root) if path.is_relative_to(root) else path
+
+
 @dataclass
 class ContentState:
     """What is being served and what the last loads said: the app's only mutable state."""
@@ -127,6 +132,9 @@ class ContentState:
     _saver: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saved_at: float = -SAVE_EVERY
+    #: Where the folder led at the last look at every file (``root`` itself, or where its
+    #: links pointed then): a watcher that finds it leads elsewhere now looks again.
+    looked_at: str | None = None
     #: After a failed reload, the next one reads every file, not only those reported.
     _look_at_everything: bool = False
 
@@ -150,7 +158,12 @@ class ContentState:
             try:
                 if self._look_at_everything:
                     changed = None
-                swapped = self._reload(changed)
+                # Read from where the folder leads now, resolved once per load: a link a deploy
+                # re-points mid-load never gives a load half of one release and half of another.
+                target = os.path.realpath(self.root)
+                swapped = self._reload(Path(target), changed)
+                if changed is None:
+                    self.looked_at = target
                 self._look_at_everything = False
                 return swapped
             except Exception as e:
@@ -175,8 +188,12 @@ class ContentState:
     def _good_load_text(self) -> str:
         return self.last_good_load.isoformat() if self.last_good_load else "never"
 
-    def _reload(self, changed: Iterable[Path] | None) -> bool:
+    def _reload(self, folder: Path, changed: Iterable[Path] | None) -> bool:
         started = time.perf_counter()
+        if changed is not None:
+            # Reported under the folder as given (a watcher watches the link): read them in
+            # the folder it leads to now.
+            changed = [_within(folder, self.root, Path(path)) for path in changed]
         first = self.snapshot is None and not self.parsed.entries
         digests = None
         if first and self.cache_file is not None:
@@ -185,7 +202,7 @@ class ContentState:
             else:
                 # A large folder: the files' digests are worked out in another process while
                 # this one loads the cache; a warm start needs both, and they take as long.
-                ahead = DigestsAhead(self.root)
+                ahead = DigestsAhead(folder)
                 try:
                     self.parsed = ParseCache.load(self.cache_file)
                     digests = ahead.result() if self.parsed.entries else None
@@ -193,7 +210,7 @@ class ContentState:
                     ahead.close()
         previous = self.snapshot.catalogue if self.snapshot else None
         result: LoadResult = load_content(
-            self.root, self.base_url, self.parsed, changed, previous=previous, digests=digests
+            folder, self.base_url, self.parsed, changed, previous=previous, digests=digests
         )
         now = self.clock()
         self.last_load = now

@@ -47,7 +47,7 @@ async def watch(
                     if look is not None:
                         await look(state)
                         look = None
-                    if leads_to(state.root) != watched:
+                    if elsewhere(state, watched):
                         moved = True  # a release swapped in: watch where the folder leads now
                         break
                     if changes:
@@ -58,6 +58,8 @@ async def watch(
                 log.warning("the file watcher stopped; starting it again")
         except asyncio.CancelledError:
             raise
+        except FileNotFoundError:
+            log.warning("the content folder %s is missing; looking again", state.root)
         except Exception:
             log.exception("the file watcher failed; starting it again")
         if moved:
@@ -75,6 +77,14 @@ def leads_to(root: Path) -> str:
     """The folder ``root`` leads to: itself, or where its symbolic links point now (a deploy
     that swaps releases re-points a link; the watcher then follows)."""
     return os.path.realpath(root)
+
+
+def elsewhere(state: ContentState, watched: str) -> bool:
+    """Whether the folder now leads elsewhere than where the watcher watches, or than where
+    the last look at every file read it (a worker forked while a release was swapped in
+    holds content read from the old one, whatever its watcher found at start)."""
+    now = leads_to(state.root)
+    return now != watched or now != state.looked_at
 
 
 async def _look_at_every_file(state: ContentState) -> None:

@@ -40,7 +40,7 @@ from ..exceptions import SmcfeedError
 from ..settings import Settings
 from .asgi import make_app
 from .state import ContentState
-from .watch import leads_to
+from .watch import elsewhere, leads_to
 
 log = logging.getLogger("smcfeed")
 #: Seconds new workers are given, once they listen, before the old ones are stopped.
@@ -181,9 +181,10 @@ def claim(host: str, port: int) -> IO[bytes] | None:
     release left running, a start by mistake) would silently get half the connections and
     answer them from its own content, embargoes included. So a plain socket, without
     SO_REUSEPORT, is bound first (it fails while anything listens there), and a lock named
-    after the address covers two servers starting at the same moment."""
+    after the port (whatever the address: 0.0.0.0 and 127.0.0.1 overlap) covers two servers
+    starting at the same moment."""
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    lock = _lock(host, port) if port else None
+    lock = _lock(port) if port else None
     if lock is not None:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -214,19 +215,19 @@ def claim(host: str, port: int) -> IO[bytes] | None:
     return lock
 
 
-def _lock(host: str, port: int) -> IO[bytes] | None:
-    """The lock file of ``host:port``, open, in a folder only this user can write to (only
+def _lock(port: int) -> IO[bytes] | None:
+    """The lock file of ``port``, open, in a folder only this user can write to (only
     processes of one user can share a port; another user must not be able to hold it)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     folder = Path(runtime) if runtime else Path(tempfile.gettempdir()) / f"smcfeed-{os.getuid()}"
-    place = host.replace(":", "_").replace("/", "_")
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         mode = folder.lstat()
         if mode.st_uid != os.getuid() or mode.st_mode & 0o077 or not folder.is_dir():
             return None  # not ours alone: no lock rather than one another user can hold
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
-        descriptor = os.open(folder / f"smcfeed-listen-{place}-{port}.lock", flags, 0o600)
+        # One per port, whatever the address: 0.0.0.0 and 127.0.0.1 overlap.
+        descriptor = os.open(folder / f"smcfeed-listen-{port}.lock", flags, 0o600)
     except OSError:
         return None  # the probe still runs
     return os.fdopen(descriptor, "ab")
@@ -318,7 +319,7 @@ def watch_and_reload(
                         if first:
                             first = False
                             _fork_anew(state, respawn, began)
-                    if leads_to(state.root) != watched:
+                    if elsewhere(state, watched):
                         moved = True  # a release swapped in: watch where the folder leads now
                         break
                     if changes:
@@ -328,6 +329,8 @@ def watch_and_reload(
                 break
             if not moved:
                 log.warning("the file watcher stopped; starting it again")
+        except FileNotFoundError:
+            log.warning("the content folder %s is missing; looking again", state.root)
         except Exception:
             log.exception("the file watcher failed; starting it again")
         if moved:
