@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from smcfeed import FixedClock, urls
+from smcfeed._serve.health import operator_view
 from smcfeed._serve.state import ContentState
 from smcfeed._serve.watch import _catch_up, changed_since, watch
 from smcfeed._serve.workers import watch_and_reload
@@ -225,8 +226,11 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
         try:
             await asyncio.sleep(1.5)  # the watcher runs
             assert not _title_in_feed(state, "Segunda entrega")
+            assert state.looked_at == str(first)
             _point(link, second)
             assert await until("Segunda entrega")
+            assert state.looked_at == str(second)  # the operator's view shows it
+            assert operator_view(state, NOW, watching=True)["read_from"] == str(second)
             # The old release is no longer watched; the new one is.
             old = next((first / "articles" / "2026").glob("*.es.md"))
             old.write_text(old.read_text().replace("\ntitle: ", '\ntitle: "Ya no" #', 1))
