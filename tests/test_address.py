@@ -156,6 +156,8 @@ def test_old_workers_stop_only_once_the_new_ones_listen(monkeypatch: pytest.Monk
         wrks=[_Worker("old-1", events), _Worker("old-2", events)],
         reload_signal=True,
         interrupt_signal=False,
+        looked=True,
+        on_hangup=None,
         respawned_wrks={},
         main_loop_interrupt=threading.Event(),
         bind_port=8123,

@@ -341,3 +341,36 @@ def test_every_worker_follows_a_release_swapped_in_behind_a_link(
         assert said.count("the content folder now leads to") == noticing, said
     finally:
         _stop(process)
+
+
+def test_sighup_reads_the_content_again_and_forks_the_workers_from_it(tmp_path: Path) -> None:
+    """With --no-watch (a deploy that says when it is done; a file system that reports no
+    changes), an operator's SIGHUP is how new content is taken in: every file is looked at,
+    then the workers are forked anew from what was read."""
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE, content)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    process = _start(content, port, log, "--workers", "2", "--no-watch")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(process.pid)) < 2 or not _up(base):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        before = _children(process.pid)
+        article = next((content / "articles" / "2026").glob("*.es.md"))
+        article.write_text(
+            article.read_text().replace("\ntitle: ", '\ntitle: "Tras la señal" #', 1)
+        )
+        time.sleep(1.5)  # nothing watches: nothing changes
+        assert "Tras la señal" not in _get(base + "/es/rss.xml")[1].decode()
+        process.send_signal(signal.SIGHUP)
+        started = time.monotonic()
+        while not all("Tras la señal" in _get(base + "/es/rss.xml")[1].decode() for _ in range(20)):
+            assert time.monotonic() - started < 10, log.read_text()
+            time.sleep(0.05)
+        assert process.poll() is None and set(_children(process.pid)).isdisjoint(before)
+        assert "SIGHUP: looking at every file" in log.read_text()
+    finally:
+        _stop(process)

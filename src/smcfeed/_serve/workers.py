@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,11 +92,12 @@ def serve(
         workers_kill_timeout=10,
         **(limits or {}),
     )
+    server.on_hangup = partial(_look_before_hangup_fork, state)
     stop = threading.Event()
     if settings.watch:
         threading.Thread(
             target=watch_and_reload,
-            args=(state, server.signal_handler_reload, stop),
+            args=(state, server.fork_looked_at, stop),
             name="smcfeed-watch",
             daemon=True,
         ).start()
@@ -111,7 +113,22 @@ def _server_class() -> type[Any]:
     from granian.server.mp import MPServer
 
     class Server(MPServer):
+        #: Called before the workers are forked anew on SIGHUP (granian's reload signal),
+        #: to read the content again first.
+        on_hangup: Callable[[], None] | None = None
+        #: Whether the content was just looked at, by whoever asked for the fork.
+        looked = False
+
+        def fork_looked_at(self) -> None:
+            """Fork the workers anew from the content just looked at."""
+            self.looked = True
+            reload: Callable[[], None] = self.signal_handler_reload
+            reload()
+
         def _reload(self, spawn_target: Any, target_loader: Any) -> None:
+            if not self.looked and self.on_hangup is not None:
+                self.on_hangup()
+            self.looked = False
             log.info("new content: forking %d new worker(s)", self.workers)
             self.reload_signal = False
             self.respawned_wrks.clear()
@@ -150,6 +167,16 @@ def _server_class() -> type[Any]:
                     stale.join()
 
     return Server
+
+
+def _look_before_hangup_fork(state: ContentState) -> None:
+    """SIGHUP: an operator asks for the content to be read again (with ``--no-watch``, after
+    a deploy; or on a file system that reports no changes). Every file is looked at, then the
+    workers are forked anew from what was read (and look again at what changed since)."""
+    log.info("SIGHUP: looking at every file, then forking the workers anew")
+    began = time.time()
+    state.reload(None)
+    state.forked_at = began
 
 
 def listeners(port: int) -> int | None:
