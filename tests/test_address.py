@@ -262,3 +262,32 @@ def test_two_starts_at_once_on_one_port_but_different_addresses_cannot_both_go_o
             workers.claim("127.0.0.1", port)
     finally:
         first.close()
+
+
+def test_a_sighup_during_a_sighups_look_asks_for_one_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The look takes seconds at 100k articles: a deploy's second SIGHUP in the meantime must
+    not be wiped out when the first one's fork clears granian's reload flags."""
+    events: list[str] = []
+    monkeypatch.setattr(workers, "listeners", lambda port: None)
+    server = types.SimpleNamespace(
+        workers=1,
+        wrks=[_Worker("old", events)],
+        reload_signal=True,
+        interrupt_signal=False,
+        looked=False,
+        respawned_wrks={},
+        main_loop_interrupt=threading.Event(),
+        bind_port=8123,
+        workers_kill_timeout=1,
+        _spawn_worker=lambda idx, target, callback_loader: _Worker("new", events),
+    )
+
+    def look() -> None:
+        events.append("look")
+        server.reload_signal = True  # the second SIGHUP, as granian's handler sets it
+        server.main_loop_interrupt.set()
+
+    server.on_hangup = look
+    workers._server_class()._reload(server, None, None)
+    assert events[0] == "look" and "start new" in events
+    assert server.reload_signal and server.main_loop_interrupt.is_set()  # one more to come

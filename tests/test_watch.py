@@ -229,8 +229,8 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
             assert state.looked_at == str(first)
             _point(link, second)
             assert await until("Segunda entrega")
-            assert state.looked_at == str(second)  # the operator's view shows it
-            assert operator_view(state, NOW, watching=True)["read_from"] == str(second)
+            assert state.looked_at == state.serving_from == str(second)
+            assert operator_view(state, NOW, watching=True)["serving_from"] == str(second)
             # The old release is no longer watched; the new one is.
             old = next((first / "articles" / "2026").glob("*.es.md"))
             old.write_text(old.read_text().replace("\ntitle: ", '\ntitle: "Ya no" #', 1))
@@ -270,3 +270,16 @@ def test_a_worker_forked_as_a_release_is_swapped_in_follows_it(tmp_path: Path) -
             task.cancel()
 
     assert asyncio.run(run())
+
+
+def test_a_release_refused_for_its_errors_is_looked_at_not_served(tmp_path: Path) -> None:
+    link, first, second = _releases(tmp_path)
+    (second / "articles/2026/roto.es.md").write_text("---\ntitle: [roto\n---\n")
+    state = ContentState(link, FixedClock(NOW))
+    state.reload()
+    _point(link, second)
+    state.reload()
+    assert state.errors and not _title_in_feed(state, "Segunda entrega")
+    # Watched and looked at (no look again every second), but the first is what is served.
+    assert state.looked_at == str(second) and state.serving_from == str(first)
+    assert operator_view(state, NOW, watching=True)["serving_from"] == str(first)

@@ -374,3 +374,46 @@ def test_sighup_reads_the_content_again_and_forks_the_workers_from_it(tmp_path: 
         assert "SIGHUP: looking at every file" in log.read_text()
     finally:
         _stop(process)
+
+
+def _catches_sighup(pid: int) -> bool:
+    """Whether the process has a handler for SIGHUP (else SIGHUP ends it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGHUP - 1)))
+
+
+def test_a_sighup_while_the_content_loads_is_taken_not_fatal(tmp_path: Path) -> None:
+    """A deploy may send SIGHUP while a server is still starting: it must not end it (the
+    signal's default), and it is taken once the server runs."""
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE, content)
+    template = (content / "articles/2026/voz-experto-comunicar-incertidumbre.es.md").read_text()
+    for number in range(1500):  # a load that takes a moment
+        (content / f"articles/2026/voz-{number}.es.md").write_text(template)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    process = _start(content, port, log, "--workers", "2", "--no-watch")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        while not _catches_sighup(process.pid) and time.monotonic() - started < 1.5:
+            time.sleep(0.005)
+        assert not _up(base)  # still starting
+        process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while not _up(base):
+            assert process.poll() is None, f"SIGHUP ended the server\n{log.read_text()}"
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        said = log.read_text()
+        while "new content: forking" not in said:
+            assert process.poll() is None and time.monotonic() < deadline, said
+            time.sleep(0.05)
+            said = log.read_text()
+        assert "SIGHUP came while starting: taking it now" in said
+    finally:
+        _stop(process)

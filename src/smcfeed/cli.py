@@ -4,9 +4,12 @@ one line."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -126,19 +129,25 @@ def _serve(args: argparse.Namespace) -> int:
     )
     from ._serve import workers
 
+    # SIGHUP would end the process while the content loads (its default): it is noted, and
+    # granian takes it once it runs (a look at every file, new workers); uvicorn's supervisor
+    # (--workers 2 or more) handles its own; one uvicorn worker has nothing to fork anew.
+    hangups = threading.Event()
+    with contextlib.suppress(ValueError):  # only the main thread sets handlers
+        signal.signal(signal.SIGHUP, lambda *_: hangups.set())
     try:
         # Before the content is loaded (a minute at 100k articles), and kept while serving.
         address = workers.claim(args.host, args.port)
     except workers.AddressError as e:
         return _fail(str(e))
     try:
-        return _run_server(args, settings)
+        return _run_server(args, settings, hangups)
     finally:
         if address is not None:
             address.close()
 
 
-def _run_server(args: argparse.Namespace, settings: Settings) -> int:
+def _run_server(args: argparse.Namespace, settings: Settings, hangups: threading.Event) -> int:
     if args.server == "uvicorn":
         # uvicorn imports the app by name in each worker: the settings travel as variables.
         os.environ.update(settings.to_env())
@@ -180,7 +189,7 @@ def _run_server(args: argparse.Namespace, settings: Settings) -> int:
         "backpressure": args.max_concurrency,
         "backlog": args.backlog,
     }
-    workers.serve(settings, args.host, args.port, args.workers, _LOGGING, limits)
+    workers.serve(settings, args.host, args.port, args.workers, _LOGGING, limits, hangups)
     return 0
 
 

@@ -46,8 +46,8 @@ def operator_view(state: ContentState, now: datetime, watching: bool) -> dict[st
     body: dict[str, Any] = {
         "status": status,
         "content": str(state.root),
-        # Where the last look at every file read it: the release behind a link.
-        "read_from": state.looked_at,
+        # Where what is served was read from: the release behind a link.
+        "serving_from": state.serving_from,
         "watching": watching,
         "last_load": state.last_load,
         "last_good_load": state.last_good_load,

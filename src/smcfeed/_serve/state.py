@@ -135,6 +135,9 @@ class ContentState:
     #: Where the folder led at the last look at every file (``root`` itself, or where its
     #: links pointed then): a watcher that finds it leads elsewhere now looks again.
     looked_at: str | None = None
+    #: Where the folder led when what is served was read (a release refused for its errors
+    #: is looked at, not served).
+    serving_from: str | None = None
     #: After a failed reload, the next one reads every file, not only those reported.
     _look_at_everything: bool = False
 
@@ -164,6 +167,8 @@ class ContentState:
                 swapped = self._reload(Path(target), changed)
                 if changed is None:
                     self.looked_at = target
+                if swapped or not self.errors:
+                    self.serving_from = target
                 self._look_at_everything = False
                 return swapped
             except Exception as e:

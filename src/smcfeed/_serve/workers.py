@@ -57,11 +57,13 @@ def serve(
     workers: int,
     log_config: dict[str, Any],
     limits: dict[str, Any] | None = None,
+    hangups: threading.Event | None = None,
 ) -> None:
     """Load the content, fork ``workers`` granian workers over it, reload on edits.
 
     ``limits`` are granian's own connection settings (``http``, ``http1_settings``,
-    ``backpressure``, ``backlog``), as ``smcfeed serve``'s flags set them."""
+    ``backpressure``, ``backlog``), as ``smcfeed serve``'s flags set them; ``hangups`` is set
+    by a SIGHUP that came before granian handles them."""
     from granian.constants import Interfaces, Loops
 
     logging.config.dictConfig(log_config)
@@ -93,6 +95,10 @@ def serve(
         **(limits or {}),
     )
     server.on_hangup = partial(_look_before_hangup_fork, state)
+    if hangups is not None:
+        # A SIGHUP that came while the content loaded (granian's own handler is not set yet)
+        # is taken once the workers run.
+        server.on_startup(partial(_replay_hangup, server, hangups))
     stop = threading.Event()
     if settings.watch:
         threading.Thread(
@@ -126,13 +132,14 @@ def _server_class() -> type[Any]:
             reload()
 
         def _reload(self, spawn_target: Any, target_loader: Any) -> None:
-            if not self.looked and self.on_hangup is not None:
-                self.on_hangup()
-            self.looked = False
-            log.info("new content: forking %d new worker(s)", self.workers)
+            # Taken before the look: a SIGHUP that comes during it asks for one more.
+            looked, self.looked = self.looked, False
             self.reload_signal = False
             self.respawned_wrks.clear()
             self.main_loop_interrupt.clear()
+            if not looked and self.on_hangup is not None:
+                self.on_hangup()
+            log.info("new content: forking %d new worker(s)", self.workers)
             old: list[Any] = list(self.wrks)
             self.wrks.clear()
             # Old workers still starting will listen too: count them as listening.
@@ -167,6 +174,12 @@ def _server_class() -> type[Any]:
                     stale.join()
 
     return Server
+
+
+def _replay_hangup(server: Any, hangups: threading.Event) -> None:
+    if hangups.is_set():
+        log.info("SIGHUP came while starting: taking it now")
+        server.signal_handler_reload()
 
 
 def _look_before_hangup_fork(state: ContentState) -> None:
