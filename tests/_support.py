@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -47,3 +48,24 @@ def jsonfeed_schema() -> dict[str, object]:
 
     schema: dict[str, object] = json.loads((need_judges() / "jsonfeed-1.1.schema.json").read_text())
     return schema
+
+
+def releases(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two releases of the sample content, the second with an article titled "Segunda
+    entrega", and a link leading to the first, as deploys lay them out: (link, first,
+    second)."""
+    first, second = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
+    shutil.copytree(SAMPLE, first)
+    shutil.copytree(SAMPLE, second)
+    article = next((second / "articles" / "2026").glob("*.es.md"))
+    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Segunda entrega" #', 1))
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    return link, first, second
+
+
+def point_link(link: Path, target: Path) -> None:
+    """Re-point ``link`` at once, as deploy tools do (a new link renamed over the old)."""
+    fresh = link.with_name(link.name + ".new")
+    fresh.symlink_to(target)
+    fresh.replace(link)

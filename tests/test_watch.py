@@ -21,7 +21,7 @@ from smcfeed._serve.watch import _catch_up, changed_since, watch
 from smcfeed._serve.workers import watch_and_reload
 from smcfeed.service import Request
 
-from ._support import NOW, SAMPLE
+from ._support import NOW, SAMPLE, point_link, releases
 
 
 def _title_in_feed(state: ContentState, text: str) -> bool:
@@ -187,29 +187,10 @@ def test_with_no_watcher_at_all_every_try_still_looks_and_the_workers_are_forked
     assert events[:6] == ["cannot watch", "look"] * 3
 
 
-def _releases(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """Two releases of the content and a link leading to the first, as deploys lay them out."""
-    first, second = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
-    shutil.copytree(SAMPLE, first)
-    shutil.copytree(SAMPLE, second)
-    article = next((second / "articles" / "2026").glob("*.es.md"))
-    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Segunda entrega" #', 1))
-    link = tmp_path / "current"
-    link.symlink_to(first)
-    return link, first, second
-
-
-def _point(link: Path, target: Path) -> None:
-    """Re-point ``link`` at once, as deploy tools do (a new link renamed over the old)."""
-    fresh = link.with_name(link.name + ".new")
-    fresh.symlink_to(target)
-    fresh.replace(link)
-
-
 def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
     """A deploy re-points the content folder's link at a new release: what is served follows
     within a second or two, and edits are then watched in the new release, not the old."""
-    link, first, second = _releases(tmp_path)
+    link, first, second = releases(tmp_path)
     state = ContentState(link, FixedClock(NOW))
     state.reload()
 
@@ -227,7 +208,7 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
             await asyncio.sleep(1.5)  # the watcher runs
             assert not _title_in_feed(state, "Segunda entrega")
             assert state.looked_at == str(first)
-            _point(link, second)
+            point_link(link, second)
             assert await until("Segunda entrega")
             assert state.looked_at == state.serving_from == str(second)
             assert operator_view(state, NOW, watching=True)["serving_from"] == str(second)
@@ -248,14 +229,14 @@ def test_a_worker_forked_as_a_release_is_swapped_in_follows_it(tmp_path: Path) -
     """The worker holds what the main process read from the old release, but its watcher
     started once the link led to the new one; the new release's files keep their old times
     (cp -a, rsync -a, tar), so the look at what changed since the fork finds nothing."""
-    link, _, second = _releases(tmp_path)
+    link, _, second = releases(tmp_path)
     old = time.time() - 3600
     for path in [second, *second.rglob("*")]:
         os.utime(path, (old, old))
     state = ContentState(link, FixedClock(NOW))
     state.reload()  # in the main process, from the first release
     state.catch_up, state.forked_at = False, time.time()  # the fork
-    _point(link, second)  # the deploy, before the worker's watcher runs
+    point_link(link, second)  # the deploy, before the worker's watcher runs
 
     async def run() -> bool:
         task = asyncio.create_task(watch(state))
@@ -273,11 +254,11 @@ def test_a_worker_forked_as_a_release_is_swapped_in_follows_it(tmp_path: Path) -
 
 
 def test_a_release_refused_for_its_errors_is_looked_at_not_served(tmp_path: Path) -> None:
-    link, first, second = _releases(tmp_path)
+    link, first, second = releases(tmp_path)
     (second / "articles/2026/roto.es.md").write_text("---\ntitle: [roto\n---\n")
     state = ContentState(link, FixedClock(NOW))
     state.reload()
-    _point(link, second)
+    point_link(link, second)
     state.reload()
     assert state.errors and not _title_in_feed(state, "Segunda entrega")
     # Watched and looked at (no look again every second), but the first is what is served.

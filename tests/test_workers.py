@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ._support import SAMPLE
+from ._support import SAMPLE, point_link, releases
 
 pytestmark = pytest.mark.e2e
 
@@ -90,6 +90,16 @@ class Served:
         return self.log.read_text().count("content loaded:")
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait(10)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     if not Path("/proc/self/smaps_rollup").exists():
@@ -124,13 +134,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             time.sleep(0.05)
         yield Served(process, base, content, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        process.wait(10)
+        _stop(process)
         # Workers die with the process that forked them, however it ended.
         deadline = time.monotonic() + 10
         while _orphans(str(content)) and time.monotonic() < deadline:
@@ -221,16 +225,6 @@ def _start(content: Path, port: int, log: Path, *extra: str) -> subprocess.Popen
         return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    process.wait(10)
-
-
 def test_no_connection_is_refused_while_the_workers_are_forked_again(tmp_path: Path) -> None:
     """A second after start the workers are replaced once: clients connecting throughout
     (a load balancer's checks, the first readers) are never refused. (A connection the kernel
@@ -311,13 +305,7 @@ def test_every_worker_follows_a_release_swapped_in_behind_a_link(
 ) -> None:
     """Deploys often keep releases side by side and re-point a link at the new one. The
     server was serving the old release for good: it had resolved the link once, at start."""
-    first, second = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
-    shutil.copytree(SAMPLE, first)
-    shutil.copytree(SAMPLE, second)
-    article = next((second / "articles" / "2026").glob("*.es.md"))
-    article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Segunda entrega" #', 1))
-    link = tmp_path / "current"
-    link.symlink_to(first)
+    link, _, second = releases(tmp_path)
     port = _free_port()
     log = tmp_path / "server.log"
     process = _start(link, port, log, "--workers", "2", "--server", server)
@@ -329,9 +317,7 @@ def test_every_worker_follows_a_release_swapped_in_behind_a_link(
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
         assert b"Segunda entrega" not in _get(base + "/es/rss.xml")[1]
-        fresh = tmp_path / "current.new"
-        fresh.symlink_to(second)
-        fresh.replace(link)  # at once, as deploy tools do
+        point_link(link, second)
         started = time.monotonic()
         while not all(b"Segunda entrega" in _get(base + "/es/rss.xml")[1] for _ in range(20)):
             assert time.monotonic() - started < 5, log.read_text()

@@ -332,6 +332,17 @@ def watch_and_reload(
     from watchfiles import watch
 
     first = True
+
+    def look_at_every_file() -> None:
+        """The second look at start (then the workers are forked anew, once), or a look
+        after the watcher stopped."""
+        nonlocal first
+        began = time.time()
+        state.reload(None)
+        if first:
+            first = False
+            _fork_anew(state, respawn, began)
+
     # Like the single-process watcher (watch.py), it cannot die: if watching fails, it
     # starts again, and looks at every file once it runs.
     while not stop.is_set():
@@ -354,11 +365,7 @@ def watch_and_reload(
                 for changes in changes_seen:
                     if look:
                         look = False
-                        began = time.time()
-                        state.reload(None)
-                        if first:
-                            first = False
-                            _fork_anew(state, respawn, began)
+                        look_at_every_file()
                     if elsewhere(state, watched):
                         moved = True  # a release swapped in: watch where the folder leads now
                         break
@@ -379,11 +386,7 @@ def watch_and_reload(
             break
         # While no watcher runs (one that cannot start: inotify's limits reached), each try
         # still looks at every file, and the workers are forked anew once all the same.
-        began = time.time()
-        state.reload(None)
-        if first:
-            first = False
-            _fork_anew(state, respawn, began)
+        look_at_every_file()
 
 
 def _fork_anew(state: ContentState, respawn: Callable[[], None], looked: float) -> None:
