@@ -1,14 +1,20 @@
 """``serve`` has its address to itself: it refuses a port another server listens on, and a
-second smcfeed starting on the same port at the same moment (granian's workers listen with
+second smcfeed starting on the same port at the same moment (granian listens with
 SO_REUSEPORT, which would otherwise let both share the port, each answering from its own
-content)."""
+content); and its workers are forked anew without stopping the old ones before the new ones
+are ready."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import threading
+import time
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,35 +106,40 @@ def test_a_port_in_time_wait_is_free() -> None:
     lock.close()
 
 
-def test_the_number_of_listeners_on_a_port_is_read_from_the_kernel() -> None:
-    port = _free_port()
-    assert workers.listeners(port) == 0
-    sockets = []
-    try:
-        for _ in range(3):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            s.bind(("127.0.0.1", port))
-            s.listen()
-            sockets.append(s)
-            assert workers.listeners(port) == len(sockets)
-    finally:
-        for s in sockets:
-            s.close()
-    assert workers.listeners(port) == 0
-
-
 class _Worker:
-    """A stand-in for a granian worker process: notes when it starts and is stopped."""
+    """A stand-in for a granian worker process: a real forked process that gets its app
+    from the loader (where a granian worker says it is ready) after ``delay`` seconds, or
+    dies first; the main process's side notes when it is stopped."""
 
-    def __init__(self, name: str, events: list[str]) -> None:
-        self.name, self.events, self.stopped = name, events, False
+    def __init__(self, name: str, events: list[str], loader: Any = None, delay: float = 0) -> None:
+        self.name, self.events, self.loader, self.delay = name, events, loader, delay
+        self.pid = 0
+        self.stopped = False
 
     def start(self) -> None:
         self.events.append(f"start {self.name}")
+        if self.loader is None:
+            return
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: never back into pytest
+            try:
+                time.sleep(abs(self.delay))
+                if self.delay >= 0:
+                    self.loader()
+                    time.sleep(5)  # serving, until stopped
+            finally:
+                os._exit(0)
 
     def is_alive(self) -> bool:
-        return not self.stopped
+        if self.stopped:
+            return False
+        if self.pid:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    self.pid = 0
+                    self.stopped = True
+                    return False
+        return True
 
     def terminate(self) -> None:
         self.events.append(f"stop {self.name}")
@@ -137,39 +148,116 @@ class _Worker:
     def join(self, timeout: float | None = None) -> None:
         pass
 
+    def end(self) -> None:
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
 
-def test_old_workers_stop_only_once_the_new_ones_listen(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each granian worker listens on its own socket: stopping the old ones before the new
-    ones listen would leave the port with no listener, and clients would be refused."""
-    events: list[str] = []
-    listening = {"count": 2}  # the two old workers' sockets
 
-    def listeners(port: int) -> int:
-        assert port == 8123
-        if sum(e.startswith("start new") for e in events) == 2:
-            listening["count"] += 1  # the new workers come up one poll at a time
-        events.append(f"listeners {min(listening['count'], 4)}")
-        return min(listening["count"], 4)
-
-    monkeypatch.setattr(workers, "listeners", listeners)
-    server = types.SimpleNamespace(
-        workers=2,
-        wrks=[_Worker("old-1", events), _Worker("old-2", events)],
+def _reloading_server(events: list[str], delays: list[float]) -> types.SimpleNamespace:
+    return types.SimpleNamespace(
+        workers=len(delays),
+        wrks=[_Worker(f"old-{n + 1}", events) for n in range(len(delays))],
         reload_signal=True,
         interrupt_signal=False,
         looked=True,
         on_hangup=None,
         respawned_wrks={},
         main_loop_interrupt=threading.Event(),
-        bind_port=8123,
         workers_kill_timeout=1,
-        _spawn_worker=lambda idx, target, callback_loader: _Worker(f"new-{idx + 1}", events),
+        generation=os.pipe(),  # on which the old workers are told to take no more connections
+        _spawn_worker=lambda idx, target, callback_loader: _Worker(
+            f"new-{idx + 1}", events, callback_loader, delays[idx]
+        ),
     )
-    workers._server_class()._reload(server, None, None)
-    first_stop = events.index("stop old-1")
-    assert events[first_stop - 1] == "listeners 4", events
-    assert "listeners 4" not in events[: events.index("start new-2")]
+
+
+def test_old_workers_stop_only_once_the_new_ones_are_ready(tmp_path: Path) -> None:
+    """Clients wait in the one listening socket while no worker accepts: the old workers keep
+    answering them until the new ones have their app and are about to accept."""
+    events: list[str] = []
+    said = tmp_path / "ready"
+
+    def load() -> None:  # in each new worker, as granian asks for the app
+        with said.open("a") as note:
+            note.write(f"{time.monotonic()}\n")
+
+    server = _reloading_server(events, [0.3, 0.6])
+    told: list[tuple[float, bytes]] = []
+    hearing = os.dup(server.generation[0])  # as the old workers hear it
+
+    def hear() -> None:
+        word = os.read(hearing, 8)
+        told.append((time.monotonic(), word))
+
+    listener = threading.Thread(target=hear)
+    listener.start()
+    began = time.monotonic()
+    try:
+        workers._server_class()._reload(server, None, load)
+        stopped = time.monotonic()
+    finally:
+        for worker in server.wrks:
+            worker.end()
+        listener.join(5)
+        os.close(hearing)
+    readies = [float(line) for line in said.read_text().split()]
+    assert len(readies) == 2 and max(readies) - began >= 0.6
+    # The old workers are told (one word each) once the new ones are ready, and stopped only
+    # once they have read the requests on the connections they took.
+    [(when, word)] = told
+    assert word == b".." and when >= max(readies) + workers.RESPAWN_DELAY
+    assert stopped >= when + workers.ACCEPT_GRACE
+    assert events[-2:] == ["stop old-1", "stop old-2"]
     assert [w.name for w in server.wrks] == ["new-1", "new-2"]
+    assert server.generation is None  # the new workers' pipe is made with the first of them
+
+
+def test_a_new_worker_that_dies_before_it_is_ready_does_not_hold_up_the_old_ones() -> None:
+    events: list[str] = []
+    server = _reloading_server(events, [0.05, -0.1])  # the second dies after 0.1 s
+    began = time.monotonic()
+    try:
+        workers._server_class()._reload(server, None, lambda: None)
+    finally:
+        for worker in server.wrks:
+            worker.end()
+    assert time.monotonic() - began < 2  # not the whole LISTEN_TIMEOUT
+    assert events[-2:] == ["stop old-1", "stop old-2"]
+
+
+def test_a_worker_told_takes_no_more_connections_and_none_is_lost() -> None:
+    """The listening socket is shared by the main process and every worker: a worker told to
+    stop taking connections finds nothing to accept, while what comes waits for the others."""
+    shared = _listening()
+    port = shared.getsockname()[1]
+    kept = shared.dup()  # the main process's and the new workers' hold on the same socket
+    shared.setblocking(False)
+    told, telling = os.pipe()
+    try:
+        worker = threading.Thread(
+            target=workers._stop_accepting_when_told, args=(told, shared.fileno())
+        )
+        worker.start()
+        os.write(telling, b".")
+        worker.join(5)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            # The told worker's accept finds nothing...
+            with (
+                socket.socket(fileno=os.dup(shared.fileno())) as where_it_listened,
+                pytest.raises(BlockingIOError),
+            ):
+                where_it_listened.accept()
+            accepted, _ = kept.accept()  # ...and the connection waits for the others, whole
+            with accepted:
+                assert accepted.recv(64).startswith(b"GET / ")
+    finally:
+        for descriptor in (told, telling):
+            os.close(descriptor)
+        shared.close()
+        kept.close()
 
 
 def test_port_zero_takes_no_lock() -> None:
@@ -253,22 +341,21 @@ def test_a_port_that_is_not_one_is_refused_in_one_line(
     assert main(["check", str(SAMPLE)]) == 0
 
 
-def test_a_sighup_during_a_sighups_look_asks_for_one_more(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sighup_during_a_sighups_look_asks_for_one_more() -> None:
     """The look takes seconds at 100k articles: a deploy's second SIGHUP in the meantime must
     not be wiped out when the first one's fork clears granian's reload flags."""
     events: list[str] = []
-    monkeypatch.setattr(workers, "listeners", lambda port: None)
     server = types.SimpleNamespace(
         workers=1,
         wrks=[_Worker("old", events)],
         reload_signal=True,
         interrupt_signal=False,
         looked=False,
+        generation=None,
         respawned_wrks={},
         main_loop_interrupt=threading.Event(),
-        bind_port=8123,
         workers_kill_timeout=1,
-        _spawn_worker=lambda idx, target, callback_loader: _Worker("new", events),
+        _spawn_worker=lambda idx, target, callback_loader: _Worker("new", events, callback_loader),
     )
 
     def look() -> None:
@@ -277,6 +364,9 @@ def test_a_sighup_during_a_sighups_look_asks_for_one_more(monkeypatch: pytest.Mo
         server.main_loop_interrupt.set()
 
     server.on_hangup = look
-    workers._server_class()._reload(server, None, None)
+    try:
+        workers._server_class()._reload(server, None, lambda: None)
+    finally:
+        server.wrks[0].end()
     assert events[0] == "look" and "start new" in events
     assert server.reload_signal and server.main_loop_interrupt.is_set()  # one more to come

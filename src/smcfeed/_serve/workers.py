@@ -15,6 +15,10 @@ edit, tried first, cost a soak under live edits its socket errors and three quar
 throughput). The price is memory: what a reload builds is each worker's own. This process
 reloads too, only to announce changes: pings and purges go out once, from here, however many
 workers run.
+
+This process holds the listening sockets, one per worker slot, so that workers come and go
+(forked anew, respawned after a crash) without a queued connection being lost; see
+``Server._init_shared_socket``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import gc
 import logging
 import logging.config
 import os
+import select
 import signal
 import socket
 import tempfile
@@ -44,10 +49,13 @@ from .state import ContentState
 from .watch import elsewhere, leads_to
 
 log = logging.getLogger("smcfeed")
-#: Seconds new workers are given, once they listen, before the old ones are stopped.
+#: Seconds new workers are given, once they are ready, before the old ones are stopped.
 RESPAWN_DELAY = 0.05
-#: Longest wait for new workers to listen before the old ones are stopped anyway.
+#: Longest wait for new workers to be ready before the old ones are stopped anyway.
 LISTEN_TIMEOUT = 10.0
+#: Seconds old workers are given, once they take no more connections, to read the requests
+#: on those they took (a client sends its request as it connects).
+ACCEPT_GRACE = 0.2
 
 
 def serve(
@@ -124,12 +132,49 @@ def _server_class() -> type[Any]:
         on_hangup: Callable[[], None] | None = None
         #: Whether the content was just looked at, by whoever asked for the fork.
         looked = False
+        #: The listening sockets, one per worker slot (granian's SocketHolder).
+        slots: tuple[Any, ...] = ()
+        #: The pipe on which the workers forked since the last re-fork are told to take no
+        #: more connections (read end, write end); made with the first of them.
+        generation: tuple[int, int] | None = None
 
         def fork_looked_at(self) -> None:
             """Fork the workers anew from the content just looked at."""
             self.looked = True
             reload: Callable[[], None] = self.signal_handler_reload
             reload()
+
+        def _init_shared_socket(self) -> None:
+            # One listening socket per worker slot, all on the address with SO_REUSEPORT (the
+            # kernel spreads connections evenly over them; over one shared socket, one worker
+            # took 62 of 64 keep-alive connections). They are made here and held by this
+            # process: granian would have each worker make its own, and the kernel resets
+            # what is queued on a socket when it closes, so every worker stopped (on a
+            # re-fork, after a crash) reset clients that had just connected to it. A worker
+            # forked anew takes over its slot's socket, and what waits there, open all along.
+            from granian._granian import ListenerSpec
+
+            self._ssp = self._sso = None
+            self.slots = tuple(
+                ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
+                for _ in range(self.workers)
+            )
+            self._shd, self._sfd = self.slots[0], self.slots[0].get_fd()
+
+        def _drop_shared_socket(self) -> None:
+            self.slots = ()
+            self._shd = self._sfd = None
+
+        def _spawn_worker(
+            self, idx: Any, target: Any, callback_loader: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            # Every worker, however forked (at start, anew, after a crash), listens on its
+            # slot's socket, and for the word to take no more connections from it.
+            self._shd, self._sfd = self.slots[idx], self.slots[idx].get_fd()
+            if self.generation is None:
+                self.generation = os.pipe()
+            loader = partial(_accept_until_told, callback_loader, self.generation[0], self._sfd)
+            return super()._spawn_worker(idx, target, loader, *args, **kwargs)
 
         def _reload(self, spawn_target: Any, target_loader: Any) -> None:
             # Taken before the look: a SIGHUP that comes during it asks for one more.
@@ -142,29 +187,37 @@ def _server_class() -> type[Any]:
             log.info("new content: forking %d new worker(s)", self.workers)
             old: list[Any] = list(self.wrks)
             self.wrks.clear()
-            # Old workers still starting will listen too: count them as listening.
-            listening = listeners(self.bind_port) if self.bind_port else None
-            if listening is not None:
-                listening = max(listening, sum(w.is_alive() for w in old))
+            retiring, self.generation = self.generation, None
             started: list[Any] = []
-            for idx in range(self.workers):
-                worker: Any = self._spawn_worker(
-                    idx=idx, target=spawn_target, callback_loader=target_loader
-                )
-                worker.start()
-                self.wrks.append(worker)
-                started.append(worker)
-            # Each worker listens on a socket of its own (SO_REUSEPORT): stop the old ones
-            # only once the new ones listen, or a client connecting meanwhile is refused.
-            deadline = time.monotonic() + LISTEN_TIMEOUT
-            while listening is not None and not self.interrupt_signal:
-                if (listeners(self.bind_port) or 0) >= listening + self.workers:
-                    break
-                if time.monotonic() > deadline or not all(w.is_alive() for w in started):
-                    log.warning("new workers not listening yet; stopping the old ones anyway")
-                    break
-                time.sleep(0.01)
+            ready, readying = os.pipe()
+            try:
+                loader = partial(_say_ready, target_loader, ready, readying)
+                for idx in range(self.workers):
+                    worker: Any = self._spawn_worker(
+                        idx=idx, target=spawn_target, callback_loader=loader
+                    )
+                    worker.start()
+                    self.wrks.append(worker)
+                    started.append(worker)
+                os.close(readying)
+                readying = -1
+                # Clients would wait in the slots' sockets meanwhile, but the old workers
+                # answer them sooner: they stop once the new ones are about to accept.
+                _wait_ready(ready, started, lambda: bool(self.interrupt_signal))
+            finally:
+                for descriptor in (ready, readying):
+                    if descriptor >= 0:
+                        os.close(descriptor)
             time.sleep(RESPAWN_DELAY)
+            if retiring is not None:
+                # granian's graceful stop closes, unanswered, every connection whose request
+                # it has not read yet, those it has just accepted included: the old workers
+                # first take no more connections, and read the requests on those they took.
+                with contextlib.suppress(OSError):
+                    os.write(retiring[1], b"." * len(old))
+                for descriptor in retiring:
+                    os.close(descriptor)
+                time.sleep(ACCEPT_GRACE)
             for stale in old:
                 stale.terminate()
             for stale in old:
@@ -192,20 +245,66 @@ def _look_before_hangup_fork(state: ContentState) -> None:
     state.forked_at = began
 
 
-def listeners(port: int) -> int | None:
-    """How many sockets listen on TCP ``port`` (IPv4 and IPv6), from ``/proc/net``; None
-    where the kernel's tables cannot be read."""
-    suffix = f":{port:04X}"
-    count, read = 0, False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as rows:
-            read = True
-            next(rows, None)
-            for row in rows:
-                fields = row.split()
-                # local address, then remote, then the state: 0A is LISTEN
-                count += fields[1].endswith(suffix) and fields[3] == "0A"
-    return count if read else None
+def _say_ready(loader: Callable[[], Any], ready: int, readying: int) -> Any:
+    """In a new worker: get the app, then tell the main process this worker is about to
+    accept."""
+    app = loader()
+    with contextlib.suppress(OSError):
+        os.write(readying, b".")
+    for descriptor in (ready, readying):
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    return app
+
+
+def _accept_until_told(loader: Callable[[], Any], told: int, listening: int | None) -> Any:
+    """In a worker: get the app, and from a thread of its own wait for the word (a byte on
+    ``told``) to take no more connections from the listening socket ``listening``."""
+    app = loader()
+    if listening is not None:
+        threading.Thread(
+            target=_stop_accepting_when_told,
+            args=(told, listening),
+            name="smcfeed-accepting",
+            daemon=True,
+        ).start()
+    return app
+
+
+def _stop_accepting_when_told(told: int, listening: int) -> None:
+    """Once told, put a listening socket that no one connects to (an unnamed one, in the
+    abstract namespace) where the slot's socket was: granian's accept loop then finds nothing
+    to accept, and what clients send waits in the slot's socket for the new worker. (That
+    socket stays open in the main process and the new worker, so nothing queued is lost.)"""
+    try:
+        if os.read(told, 1) != b".":
+            return  # the main process has ended: this worker ends with it
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as nowhere:
+            nowhere.bind("")  # Linux picks an unused abstract name
+            nowhere.listen(1)
+            nowhere.setblocking(False)
+            os.dup2(nowhere.fileno(), listening, inheritable=False)
+    except OSError as error:
+        log.warning("a worker could not stop taking connections before it stops: %s", error)
+        return
+    log.debug("worker %d takes no more connections", os.getpid())
+
+
+def _wait_ready(ready: int, workers: list[Any], interrupted: Callable[[], bool]) -> None:
+    """Until every one of ``workers`` has said it is ready on the pipe ``ready``; a worker that
+    died, a SIGTERM, or LISTEN_TIMEOUT end the wait early."""
+    deadline = time.monotonic() + LISTEN_TIMEOUT
+    said = 0
+    while said < len(workers) and not interrupted():
+        if time.monotonic() > deadline or not all(w.is_alive() for w in workers):
+            log.warning("new workers not ready yet; stopping the old ones anyway")
+            return
+        readable, _, _ = select.select([ready], [], [], 0.01)
+        if readable:
+            told = os.read(ready, 64)
+            if not told:
+                return  # every new worker has closed its end: none will say more
+            said += len(told)
 
 
 class AddressError(SmcfeedError):
@@ -216,8 +315,8 @@ def claim(host: str, port: int) -> IO[bytes] | None:
     """Make sure this server has ``host:port`` to itself, before loading anything; returns a
     lock to keep open while serving (None for port 0, or where no lock can be made).
 
-    granian's workers each listen on a socket of their own with SO_REUSEPORT, which lets any
-    later process of the same user listen on the same port too: a second smcfeed (an older
+    granian's listening socket has SO_REUSEPORT, which lets any later process of the same
+    user listen on the same port too: a second smcfeed (an older
     release left running, a start by mistake) would silently get half the connections and
     answer them from its own content, embargoes included. So a plain socket, without
     SO_REUSEPORT, is bound first (it fails while anything listens there), and a lock named
