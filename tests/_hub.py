@@ -26,7 +26,9 @@ def main(port: int, database: str) -> None:
     app.config["PUBLISH_SUPPORTED"] = True
     hub = Hub(SQLite3HubStorage(database), celery, REQUEST_TIMEOUT=5)
     app.register_blueprint(hub.build_blueprint(url_prefix="/hub"))
-    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+    # One request at a time: its SQLite storage opens a connection per operation and sets WAL
+    # on each, which concurrent subscriptions sometimes met with "database is locked" (a 500).
+    make_server("127.0.0.1", port, app, threaded=False).serve_forever()
 
 
 if __name__ == "__main__":
