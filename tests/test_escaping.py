@@ -425,12 +425,15 @@ def check_folder(root: Path, field: str, value: str, hostile_file: str, raw: boo
     if accepted and not result.errors:
         assert sorted(outputs) == sorted(OUTPUTS)
     spec = FIELDS[field]
-    expected = h.expected_text(value)
+    # As written: a line end kept as a character reference (&#13;) is not normalised by parsers.
+    expected = {h.expected_text(value), value.strip()}
     for path, body in outputs.items():
         judged = judge(path, body)
         assert not judged.live, f"{path}: live HTML {judged.live[:5]}"
         if accepted and not spec.markdown and not raw and path in spec.shown_in:
-            assert any(expected in text for text in judged.texts), f"{path} lost {value[:80]!r}"
+            assert any(e in text for e in expected for text in judged.texts), (
+                f"{path} lost {value[:80]!r}"
+            )
 
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
