@@ -107,58 +107,92 @@ def test_a_port_in_time_wait_is_free() -> None:
 
 
 class _Worker:
-    """A stand-in for a granian worker process: a real forked process that gets its app
-    from the loader (where a granian worker says it is ready) after ``delay`` seconds, or
-    dies first; the main process's side notes when it is stopped."""
+    """A stand-in for a granian worker process, a real forked one. A new worker gets its app
+    from the loader (where a granian worker says it is ready) after ``delay`` seconds (dies
+    first if ``delay`` is negative; hangs if it is None); an old one (no loader) waits for
+    STOP_ACCEPTING as a worker does and notes when it heard it in ``heard``."""
 
-    def __init__(self, name: str, events: list[str], loader: Any = None, delay: float = 0) -> None:
-        self.name, self.events, self.loader, self.delay = name, events, loader, delay
-        self.pid = 0
+    def __init__(
+        self,
+        name: str,
+        events: list[str],
+        loader: Any = None,
+        delay: float | None = 0,
+        heard: Path | None = None,
+    ) -> None:
+        self.name, self.events, self.loader, self.delay, self.heard = (
+            name,
+            events,
+            loader,
+            delay,
+            heard,
+        )
+        self.inner = types.SimpleNamespace(pid=0)
+        self.interrupt_by_parent = False
         self.stopped = False
 
     def start(self) -> None:
         self.events.append(f"start {self.name}")
         if self.loader is None:
-            return
-        self.pid = os.fork()
-        if self.pid == 0:  # the worker: never back into pytest
+            signal.pthread_sigmask(signal.SIG_BLOCK, {workers.STOP_ACCEPTING})
+        pid = os.fork()
+        if pid == 0:  # the worker: never back into pytest
             try:
-                time.sleep(abs(self.delay))
-                if self.delay >= 0:
+                if self.loader is None:
+                    signal.sigwait({workers.STOP_ACCEPTING})
+                    if self.heard is not None:
+                        with self.heard.open("a") as note:
+                            note.write(f"{time.monotonic()}\n")
+                elif self.delay is None:
+                    time.sleep(30)  # hung
+                else:
+                    time.sleep(abs(self.delay))
+                    if self.delay < 0:
+                        return  # died
                     self.loader()
-                    time.sleep(5)  # serving, until stopped
+                time.sleep(30)  # serving, until stopped
             finally:
                 os._exit(0)
+        if self.loader is None:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {workers.STOP_ACCEPTING})
+        self.inner.pid = pid
 
     def is_alive(self) -> bool:
-        if self.stopped:
+        if self.stopped or not self.inner.pid:
             return False
-        if self.pid:
-            with contextlib.suppress(ChildProcessError):
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    self.pid = 0
-                    self.stopped = True
-                    return False
-        return True
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(self.inner.pid, os.WNOHANG)[0]:
+                self.stopped = True
+        return not self.stopped
 
     def terminate(self) -> None:
         self.events.append(f"stop {self.name}")
-        self.stopped = True
+        self.end()
+
+    def kill(self) -> None:
+        self.events.append(f"kill {self.name}")
+        self.end()
 
     def join(self, timeout: float | None = None) -> None:
         pass
 
     def end(self) -> None:
-        if self.pid:
+        if not self.stopped and self.inner.pid:  # (never pid 0: that is pytest's group)
             with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
+                os.kill(self.inner.pid, signal.SIGKILL)
+                os.waitpid(self.inner.pid, 0)
+        self.stopped = True
 
 
-def _reloading_server(events: list[str], delays: list[float]) -> types.SimpleNamespace:
+def _reloading_server(
+    events: list[str], delays: list[float | None], heard: Path | None = None
+) -> types.SimpleNamespace:
+    old = [_Worker(f"old-{n + 1}", events, heard=heard) for n in range(len(delays))]
+    for worker in old:
+        worker.start()
     return types.SimpleNamespace(
         workers=len(delays),
-        wrks=[_Worker(f"old-{n + 1}", events) for n in range(len(delays))],
+        wrks=old,
         reload_signal=True,
         interrupt_signal=False,
         looked=True,
@@ -166,7 +200,6 @@ def _reloading_server(events: list[str], delays: list[float]) -> types.SimpleNam
         respawned_wrks={},
         main_loop_interrupt=threading.Event(),
         workers_kill_timeout=1,
-        generation=os.pipe(),  # on which the old workers are told to take no more connections
         _spawn_worker=lambda idx, target, callback_loader: _Worker(
             f"new-{idx + 1}", events, callback_loader, delays[idx]
         ),
@@ -174,75 +207,92 @@ def _reloading_server(events: list[str], delays: list[float]) -> types.SimpleNam
 
 
 def test_old_workers_stop_only_once_the_new_ones_are_ready(tmp_path: Path) -> None:
-    """Clients wait in the one listening socket while no worker accepts: the old workers keep
-    answering them until the new ones have their app and are about to accept."""
+    """Clients wait in the slots' sockets while no worker accepts: the old workers keep
+    answering them until the new ones have their app and are about to accept; then they take
+    no more connections, and are stopped once they have read the requests they took."""
     events: list[str] = []
-    said = tmp_path / "ready"
+    said, heard = tmp_path / "ready", tmp_path / "heard"
 
     def load() -> None:  # in each new worker, as granian asks for the app
         with said.open("a") as note:
             note.write(f"{time.monotonic()}\n")
 
-    server = _reloading_server(events, [0.3, 0.6])
-    told: list[tuple[float, bytes]] = []
-    hearing = os.dup(server.generation[0])  # as the old workers hear it
-
-    def hear() -> None:
-        word = os.read(hearing, 8)
-        told.append((time.monotonic(), word))
-
-    listener = threading.Thread(target=hear)
-    listener.start()
+    server = _reloading_server(events, [0.3, 0.6], heard)
+    old = list(server.wrks)
     began = time.monotonic()
     try:
         workers._server_class()._reload(server, None, load)
         stopped = time.monotonic()
     finally:
-        for worker in server.wrks:
+        for worker in [*server.wrks, *old]:
             worker.end()
-        listener.join(5)
-        os.close(hearing)
     readies = [float(line) for line in said.read_text().split()]
     assert len(readies) == 2 and max(readies) - began >= 0.6
-    # The old workers are told (one word each) once the new ones are ready, and stopped only
-    # once they have read the requests on the connections they took.
-    [(when, word)] = told
-    assert word == b".." and when >= max(readies) + workers.RESPAWN_DELAY
-    # (``when`` is taken once the listening thread runs: a little after the word was sent.)
-    assert stopped >= when + workers.ACCEPT_GRACE - 0.05
+    # Each old worker heard the word once the new ones were ready (a little after, as the
+    # time is taken once it runs again), and was stopped only after the grace.
+    told = [float(line) for line in heard.read_text().split()]
+    assert len(told) == 2 and min(told) >= max(readies) + workers.RESPAWN_DELAY
+    assert stopped >= max(told) + workers.ACCEPT_GRACE - 0.05
     assert events[-2:] == ["stop old-1", "stop old-2"]
     assert [w.name for w in server.wrks] == ["new-1", "new-2"]
-    assert server.generation is None  # the new workers' pipe is made with the first of them
+    assert all(w.interrupt_by_parent for w in old)  # their ends are no crash to respawn
 
 
 def test_a_new_worker_that_dies_before_it_is_ready_does_not_hold_up_the_old_ones() -> None:
     events: list[str] = []
     server = _reloading_server(events, [0.05, -0.1])  # the second dies after 0.1 s
+    old = list(server.wrks)
     began = time.monotonic()
     try:
         workers._server_class()._reload(server, None, lambda: None)
     finally:
-        for worker in server.wrks:
+        for worker in [*server.wrks, *old]:
             worker.end()
-    assert time.monotonic() - began < 2  # not the whole LISTEN_TIMEOUT
+    assert time.monotonic() - began < 2 + workers.ACCEPT_GRACE  # not the whole LISTEN_TIMEOUT
+    # granian respawns the dead one into its slot (its end was not asked for).
     assert events[-2:] == ["stop old-1", "stop old-2"]
 
 
+def test_an_old_worker_keeps_its_slot_while_its_successor_hangs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new worker that never gets to accepting would leave its slot's connections waiting
+    for nothing: it is stopped, and the old one keeps the slot (and is respawned if it dies)."""
+    monkeypatch.setattr(workers, "LISTEN_TIMEOUT", 0.5)
+    events: list[str] = []
+    server = _reloading_server(events, [0.05, None])
+    old = list(server.wrks)
+    try:
+        workers._server_class()._reload(server, None, lambda: None)
+        assert [w.name for w in server.wrks] == ["new-1", "old-2"]
+        assert server.wrks[1].is_alive() and not server.wrks[1].interrupt_by_parent
+    finally:
+        for worker in [*server.wrks, *old]:
+            worker.end()
+    assert "kill new-2" in events and "stop old-1" in events and "stop old-2" not in events
+    assert "worker-2 did not start within" in caplog.text
+
+
 def test_a_worker_told_takes_no_more_connections_and_none_is_lost() -> None:
-    """The listening socket is shared by the main process and every worker: a worker told to
-    stop taking connections finds nothing to accept, while what comes waits for the others."""
+    """The slot's listening socket is held by the main process and the workers: a worker
+    told to stop taking connections finds nothing to accept, while what comes waits."""
     shared = _listening()
     port = shared.getsockname()[1]
-    kept = shared.dup()  # the main process's and the new workers' hold on the same socket
+    kept = shared.dup()  # the main process's and the new worker's hold on the same socket
     shared.setblocking(False)
-    told, telling = os.pipe()
+    # The signal is blocked in the waiting thread (as in every thread of a worker) and sent to
+    # it alone, as the worker's own.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {workers.STOP_ACCEPTING})
     try:
-        worker = threading.Thread(
-            target=workers._stop_accepting_when_told, args=(told, shared.fileno())
-        )
+        worker = threading.Thread(target=workers._stop_accepting_when_told, args=(shared.fileno(),))
         worker.start()
-        os.write(telling, b".")
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {workers.STOP_ACCEPTING})
+    try:
+        assert worker.ident is not None
+        signal.pthread_kill(worker.ident, workers.STOP_ACCEPTING)
         worker.join(5)
+        assert not worker.is_alive()
         with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
             client.sendall(b"GET / HTTP/1.1\r\n\r\n")
             # The told worker's accept finds nothing...
@@ -255,10 +305,56 @@ def test_a_worker_told_takes_no_more_connections_and_none_is_lost() -> None:
             with accepted:
                 assert accepted.recv(64).startswith(b"GET / ")
     finally:
-        for descriptor in (told, telling):
-            os.close(descriptor)
         shared.close()
         kept.close()
+
+
+def _slots(port: int, count: int) -> types.SimpleNamespace:
+    server = types.SimpleNamespace(
+        bind_addr="127.0.0.1", bind_port=port, backlog=16, workers=count, wrks=[]
+    )
+    workers._server_class()._init_shared_socket(server)
+    return server
+
+
+def test_port_zero_gives_every_slot_the_one_port_the_kernel_picked() -> None:
+    server = _slots(0, 3)
+    try:
+        ports = {workers._port_of(slot.get_fd()) for slot in server.slots}
+        assert len(server.slots) == 3 and len(ports) == 1 and 0 not in ports
+    finally:
+        workers._server_class()._drop_shared_socket(server)
+
+
+def test_on_the_way_out_nothing_holds_the_slots_and_clients_are_refused() -> None:
+    """granian's socket holders never close their socket: clients would wait, unanswered,
+    while the workers finish, instead of being refused (so a load balancer moves on). A
+    worker holds its own slot's socket alone, and lets go of it when told; this process
+    lets go of them all."""
+    server = _slots(_free_port(), 2)
+    port = workers._port_of(server.slots[0].get_fd())
+    descriptors = [slot.get_fd() for slot in server.slots]
+    worker = socket.socket(fileno=os.dup(descriptors[0]))
+    worker.listen()  # the worker's accept loop
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    worker.close()  # told: it has let go of its slot
+    server.wrks = []
+    workers._server_class()._drop_shared_socket(server)
+    for descriptor in descriptors:
+        with pytest.raises(OSError):
+            os.fstat(descriptor)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_a_worker_lets_go_of_the_other_slots_sockets() -> None:
+    inherited = [os.pipe() for _ in range(2)]
+    others = tuple(end for pair in inherited for end in pair)
+    app = object()
+    assert workers._accept_until_told(lambda: app, None, others) is app
+    for descriptor in others:
+        with pytest.raises(OSError):
+            os.fstat(descriptor)
 
 
 def test_port_zero_takes_no_lock() -> None:
@@ -346,18 +442,9 @@ def test_a_sighup_during_a_sighups_look_asks_for_one_more() -> None:
     """The look takes seconds at 100k articles: a deploy's second SIGHUP in the meantime must
     not be wiped out when the first one's fork clears granian's reload flags."""
     events: list[str] = []
-    server = types.SimpleNamespace(
-        workers=1,
-        wrks=[_Worker("old", events)],
-        reload_signal=True,
-        interrupt_signal=False,
-        looked=False,
-        generation=None,
-        respawned_wrks={},
-        main_loop_interrupt=threading.Event(),
-        workers_kill_timeout=1,
-        _spawn_worker=lambda idx, target, callback_loader: _Worker("new", events, callback_loader),
-    )
+    server = _reloading_server(events, [0])
+    server.looked = False
+    old = list(server.wrks)
 
     def look() -> None:
         events.append("look")
@@ -368,6 +455,7 @@ def test_a_sighup_during_a_sighups_look_asks_for_one_more() -> None:
     try:
         workers._server_class()._reload(server, None, lambda: None)
     finally:
-        server.wrks[0].end()
-    assert events[0] == "look" and "start new" in events
+        for worker in [*server.wrks, *old]:
+            worker.end()
+    assert events[1] == "look" and "start new-1" in events
     assert server.reload_signal and server.main_loop_interrupt.is_set()  # one more to come

@@ -51,11 +51,14 @@ from .watch import elsewhere, leads_to
 log = logging.getLogger("smcfeed")
 #: Seconds new workers are given, once they are ready, before the old ones are stopped.
 RESPAWN_DELAY = 0.05
-#: Longest wait for new workers to be ready before the old ones are stopped anyway.
+#: Longest wait for a new worker to be ready; an old worker whose successor is not ready by
+#: then keeps its slot.
 LISTEN_TIMEOUT = 10.0
 #: Seconds old workers are given, once they take no more connections, to read the requests
 #: on those they took (a client sends its request as it connects).
-ACCEPT_GRACE = 0.2
+ACCEPT_GRACE = 1.0
+#: The signal that tells a worker to take no more connections (it waits for it in a thread).
+STOP_ACCEPTING = signal.SIGUSR1
 
 
 def serve(
@@ -134,9 +137,6 @@ def _server_class() -> type[Any]:
         looked = False
         #: The listening sockets, one per worker slot (granian's SocketHolder).
         slots: tuple[Any, ...] = ()
-        #: The pipe on which the workers forked since the last re-fork are told to take no
-        #: more connections (read end, write end); made with the first of them.
-        generation: tuple[int, int] | None = None
 
         def fork_looked_at(self) -> None:
             """Fork the workers anew from the content just looked at."""
@@ -155,25 +155,43 @@ def _server_class() -> type[Any]:
             from granian._granian import ListenerSpec
 
             self._ssp = self._sso = None
-            self.slots = tuple(
-                ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
-                for _ in range(self.workers)
-            )
-            self._shd, self._sfd = self.slots[0], self.slots[0].get_fd()
+            first: Any = ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
+            # With port 0 the kernel picks one: every slot listens on the one it picked.
+            port = _port_of(first.get_fd()) if not self.bind_port else self.bind_port
+            others = [
+                ListenerSpec(self.bind_addr, port, self.backlog) for _ in range(1, self.workers)
+            ]
+            self.slots = (first, *(spec.build() for spec in others))
+            self._shd, self._sfd = first, first.get_fd()
 
         def _drop_shared_socket(self) -> None:
+            # On the way out, before the workers are stopped: they take no more connections,
+            # read the requests on those they took, and this process lets go of the sockets.
+            # Nothing then holds them (each worker holds its own slot's alone), so clients
+            # are refused at once (a load balancer moves on) rather than left waiting while
+            # the workers finish. (granian's holders never close their socket themselves;
+            # shutting a listening socket down instead sends granian's accept loop spinning.)
+            for worker in self.wrks:
+                # Their ends are expected now (a SIGTERM to the whole group, as systemd and
+                # process managers send, reaches them too): no crash to report.
+                worker.interrupt_by_parent = True
+            told = [_tell_to_stop_accepting(worker) for worker in self.wrks]
+            for slot in self.slots:
+                with contextlib.suppress(OSError):
+                    os.close(slot.get_fd())
             self.slots = ()
             self._shd = self._sfd = None
+            if any(told):
+                time.sleep(ACCEPT_GRACE)
 
         def _spawn_worker(
             self, idx: Any, target: Any, callback_loader: Any, *args: Any, **kwargs: Any
         ) -> Any:
             # Every worker, however forked (at start, anew, after a crash), listens on its
-            # slot's socket, and for the word to take no more connections from it.
+            # slot's socket, and waits for the word to take no more connections from it.
             self._shd, self._sfd = self.slots[idx], self.slots[idx].get_fd()
-            if self.generation is None:
-                self.generation = os.pipe()
-            loader = partial(_accept_until_told, callback_loader, self.generation[0], self._sfd)
+            others = tuple(slot.get_fd() for slot in self.slots if slot is not self._shd)
+            loader = partial(_accept_until_told, callback_loader, self._sfd, others)
             return super()._spawn_worker(idx, target, loader, *args, **kwargs)
 
         def _reload(self, spawn_target: Any, target_loader: Any) -> None:
@@ -186,13 +204,14 @@ def _server_class() -> type[Any]:
                 self.on_hangup()
             log.info("new content: forking %d new worker(s)", self.workers)
             old: list[Any] = list(self.wrks)
+            for stale in old:
+                stale.interrupt_by_parent = True  # their ends are expected from now on
             self.wrks.clear()
-            retiring, self.generation = self.generation, None
             started: list[Any] = []
             ready, readying = os.pipe()
             try:
-                loader = partial(_say_ready, target_loader, ready, readying)
                 for idx in range(self.workers):
+                    loader = partial(_say_ready, target_loader, readying, idx)
                     worker: Any = self._spawn_worker(
                         idx=idx, target=spawn_target, callback_loader=loader
                     )
@@ -202,25 +221,40 @@ def _server_class() -> type[Any]:
                 os.close(readying)
                 readying = -1
                 # Clients would wait in the slots' sockets meanwhile, but the old workers
-                # answer them sooner: they stop once the new ones are about to accept.
-                _wait_ready(ready, started, lambda: bool(self.interrupt_signal))
+                # answer them sooner: they stop once the new ones have their app.
+                said = _wait_ready(ready, started, lambda: bool(self.interrupt_signal))
             finally:
                 for descriptor in (ready, readying):
                     if descriptor >= 0:
                         os.close(descriptor)
             time.sleep(RESPAWN_DELAY)
-            if retiring is not None:
-                # granian's graceful stop closes, unanswered, every connection whose request
-                # it has not read yet, those it has just accepted included: the old workers
-                # first take no more connections, and read the requests on those they took.
-                with contextlib.suppress(OSError):
-                    os.write(retiring[1], b"." * len(old))
-                for descriptor in retiring:
-                    os.close(descriptor)
+            retiring = []
+            for idx, stale in enumerate(old):
+                fresh = started[idx] if idx < len(started) else None
+                if fresh is not None and idx not in said and fresh.is_alive():
+                    # Hung before its accept loop: its slot's connections would wait for
+                    # nothing. The old worker keeps the slot; the next re-fork tries again.
+                    log.error(
+                        "worker-%d did not start within %.0f s: stopped; the previous one "
+                        "keeps its place",
+                        idx + 1,
+                        LISTEN_TIMEOUT,
+                    )
+                    fresh.kill()
+                    fresh.join()
+                    stale.interrupt_by_parent = False
+                    self.wrks[idx] = stale
+                else:
+                    retiring.append(stale)
+            # granian's graceful stop closes, unanswered, every connection whose request it
+            # has not read yet, those it has just accepted included: the old workers first
+            # take no more connections, and read the requests on those they took.
+            told = [stale for stale in retiring if _tell_to_stop_accepting(stale)]
+            if told:
                 time.sleep(ACCEPT_GRACE)
-            for stale in old:
+            for stale in retiring:
                 stale.terminate()
-            for stale in old:
+            for stale in retiring:
                 stale.join(self.workers_kill_timeout)
                 if stale.is_alive():
                     stale.kill()
@@ -245,40 +279,51 @@ def _look_before_hangup_fork(state: ContentState) -> None:
     state.forked_at = began
 
 
-def _say_ready(loader: Callable[[], Any], ready: int, readying: int) -> Any:
-    """In a new worker: get the app, then tell the main process this worker is about to
-    accept."""
+def _port_of(descriptor: int) -> int:
+    with socket.socket(fileno=os.dup(descriptor)) as bound:
+        return int(bound.getsockname()[1])
+
+
+def _say_ready(loader: Callable[[], Any], readying: int, idx: int) -> Any:
+    """In a new worker: get the app, then tell the main process this worker (slot ``idx``)
+    is about to accept (its accept loop starts as soon as the loader returns)."""
     app = loader()
     with contextlib.suppress(OSError):
-        os.write(readying, b".")
-    for descriptor in (ready, readying):
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
+        os.write(readying, idx.to_bytes(2, "big"))
+        os.close(readying)
     return app
 
 
-def _accept_until_told(loader: Callable[[], Any], told: int, listening: int | None) -> Any:
-    """In a worker: get the app, and from a thread of its own wait for the word (a byte on
-    ``told``) to take no more connections from the listening socket ``listening``."""
+def _accept_until_told(
+    loader: Callable[[], Any], listening: int | None, others: tuple[int, ...] = ()
+) -> Any:
+    """In a worker: let go of the other slots' sockets (inherited), get the app, and from a
+    thread of its own wait for STOP_ACCEPTING, then take no more connections from the
+    listening socket ``listening``."""
+    for descriptor in others:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
     app = loader()
     if listening is not None:
+        # Blocked here, before granian starts its threads, so in every thread of the worker:
+        # only the waiting thread takes it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {STOP_ACCEPTING})
         threading.Thread(
             target=_stop_accepting_when_told,
-            args=(told, listening),
+            args=(listening,),
             name="smcfeed-accepting",
             daemon=True,
         ).start()
     return app
 
 
-def _stop_accepting_when_told(told: int, listening: int) -> None:
+def _stop_accepting_when_told(listening: int) -> None:
     """Once told, put a listening socket that no one connects to (an unnamed one, in the
     abstract namespace) where the slot's socket was: granian's accept loop then finds nothing
     to accept, and what clients send waits in the slot's socket for the new worker. (That
     socket stays open in the main process and the new worker, so nothing queued is lost.)"""
+    signal.sigwait({STOP_ACCEPTING})
     try:
-        if os.read(told, 1) != b".":
-            return  # the main process has ended: this worker ends with it
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as nowhere:
             nowhere.bind("")  # Linux picks an unused abstract name
             nowhere.listen(1)
@@ -290,21 +335,40 @@ def _stop_accepting_when_told(told: int, listening: int) -> None:
     log.debug("worker %d takes no more connections", os.getpid())
 
 
-def _wait_ready(ready: int, workers: list[Any], interrupted: Callable[[], bool]) -> None:
-    """Until every one of ``workers`` has said it is ready on the pipe ``ready``; a worker that
-    died, a SIGTERM, or LISTEN_TIMEOUT end the wait early."""
+def _tell_to_stop_accepting(worker: Any) -> bool:
+    """Send STOP_ACCEPTING to a worker still running; whether it was sent."""
+    pid = getattr(getattr(worker, "inner", None), "pid", None)
+    if not pid or not worker.is_alive():
+        return False
+    try:
+        os.kill(pid, STOP_ACCEPTING)
+    except OSError:
+        return False
+    return True
+
+
+def _wait_ready(ready: int, workers: list[Any], interrupted: Callable[[], bool]) -> set[int]:
+    """The slots of ``workers`` that said they are ready on the pipe ``ready``, once every one
+    still alive has (or LISTEN_TIMEOUT has passed, or a SIGTERM came)."""
     deadline = time.monotonic() + LISTEN_TIMEOUT
-    said = 0
-    while said < len(workers) and not interrupted():
-        if time.monotonic() > deadline or not all(w.is_alive() for w in workers):
-            log.warning("new workers not ready yet; stopping the old ones anyway")
-            return
+    said: set[int] = set()
+    pending = b""
+    while not interrupted():
+        if all(idx in said or not w.is_alive() for idx, w in enumerate(workers)):
+            break
+        if time.monotonic() > deadline:
+            log.warning("new workers not ready within %.0f s", LISTEN_TIMEOUT)
+            break
         readable, _, _ = select.select([ready], [], [], 0.01)
         if readable:
             told = os.read(ready, 64)
             if not told:
-                return  # every new worker has closed its end: none will say more
-            said += len(told)
+                break  # every new worker has said all it will
+            pending += told
+            while len(pending) >= 2:
+                said.add(int.from_bytes(pending[:2], "big"))
+                pending = pending[2:]
+    return said
 
 
 class AddressError(SmcfeedError):
