@@ -55,8 +55,10 @@ RESPAWN_DELAY = 0.05
 #: then keeps its slot.
 LISTEN_TIMEOUT = 10.0
 #: Seconds old workers are given, once they take no more connections, to read the requests
-#: on those they took (a client sends its request as it connects).
-ACCEPT_GRACE = 1.0
+#: on those they took: a client's request arrives with, or right behind, the last packet of
+#: its handshake (the kernel hands over a connection once that packet is in), whatever the
+#: distance. Every re-fork and every stop waits this long.
+ACCEPT_GRACE = 0.2
 #: The signal that tells a worker to take no more connections (it waits for it in a thread).
 STOP_ACCEPTING = signal.SIGUSR1
 
