@@ -273,6 +273,24 @@ def test_an_old_worker_keeps_its_slot_while_its_successor_hangs(
     assert "worker-2 did not start within" in caplog.text
 
 
+def test_a_slot_whose_old_and_new_workers_are_both_gone_is_forked_once_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workers, "LISTEN_TIMEOUT", 0.5)
+    events: list[str] = []
+    server = _reloading_server(events, [0.05, None])
+    server.interrupt_children = []
+    old = list(server.wrks)
+    old[1].end()  # the old worker of the slot whose new one hangs dies meanwhile
+    try:
+        workers._server_class()._reload(server, None, lambda: None)
+    finally:
+        for worker in [*server.wrks, *old]:
+            worker.end()
+    assert "kill new-2" in events and server.interrupt_children == [1]
+    assert server.main_loop_interrupt.is_set()  # granian's loop respawns slot 2
+
+
 def test_a_worker_told_takes_no_more_connections_and_none_is_lost() -> None:
     """The slot's listening socket is held by the main process and the workers: a worker
     told to stop taking connections finds nothing to accept, while what comes waits."""

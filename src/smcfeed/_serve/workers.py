@@ -244,8 +244,12 @@ def _server_class() -> type[Any]:
                     )
                     fresh.kill()
                     fresh.join()
-                    stale.interrupt_by_parent = False
-                    self.wrks[idx] = stale
+                    if stale.is_alive():
+                        stale.interrupt_by_parent = False
+                        self.wrks[idx] = stale
+                    else:  # gone too: granian forks the slot's worker once more
+                        self.interrupt_children.append(idx)
+                        self.main_loop_interrupt.set()
                 else:
                     retiring.append(stale)
             # granian's graceful stop closes, unanswered, every connection whose request it
