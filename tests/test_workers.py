@@ -120,9 +120,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while len(_children(process.pid)) < 2 or not _up(base):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        _wait_serving(process, base, log, deadline)
         # The workers are forked again after the second look at the folder, a second after
         # start: wait for that, so each test sees its settled workers.
         while "forking 2 new worker(s)" not in log.read_text():
@@ -140,6 +138,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
         while _orphans(str(content)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _orphans(str(content))
+
+
+def _wait_serving(process: subprocess.Popen[bytes], base: str, log: Path, deadline: float) -> None:
+    """Until the server's two workers run and it answers."""
+    while len(_children(process.pid)) < 2 or not _up(base):
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
 
 
 def _up(base: str) -> bool:
@@ -345,9 +350,7 @@ def test_sighup_reads_the_content_again_and_forks_the_workers_from_it(tmp_path: 
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while len(_children(process.pid)) < 2 or not _up(base):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        _wait_serving(process, base, log, deadline)
         before = _children(process.pid)
         article = next((content / "articles" / "2026").glob("*.es.md"))
         article.write_text(
