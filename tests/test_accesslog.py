@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.types import Message
 
 from smcfeed._serve import accesslog
@@ -479,3 +481,59 @@ def test_a_writer_started_while_another_stops_never_keeps_it_running(lines: Line
         "GET /before HTTP/1.1",
         "GET /during HTTP/1.1",
     ]
+
+
+_REQUESTS = [
+    _scope("/es/rss.xml", user_agent="agg/1"),
+    _scope("/es/rss.xml", user_agent="agg/2"),
+    _scope("/en/atom.xml?page=2", referer="https://r.example/"),
+]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("request"), st.integers(0, len(_REQUESTS) - 1)),
+            st.tuples(st.just("begin"), st.integers(0, len(_REQUESTS) - 1)),
+            st.just(("end", 0)),
+            st.just(("flush", 0)),
+        ),
+        max_size=30,
+    )
+)
+def test_every_request_gets_its_own_line_whenever_batches_are_taken(
+    lines: Lines, steps: list[tuple[str, int]]
+) -> None:
+    """A batch finds most lines by the identity of the entry its requests share. Requests
+    interleave with the batches: one can take its shared entry just before a batch is taken
+    and queue it just after (so the next batch has an entry it never shared), or queue an
+    entry equal to one already there. Each request still gets exactly its own line, in the
+    order the requests were answered."""
+    lines.lines.clear()
+    access = AccessLog(interval=3600)
+    answered: list[accesslog.Entry] = []
+    started: list[accesslog.Entry] = []
+    try:
+        for step, which in steps:
+            if step == "request":
+                scope = _REQUESTS[which]
+                access.record(scope, 200, 10)
+                answered.append(access._pending[-1])
+            elif step == "begin":  # the entry is shared now, and queued at "end"
+                access.record(_REQUESTS[which], 200, 10)
+                started.append(access._pending.pop())
+            elif step == "end" and started:
+                entry = started.pop(0)
+                access.note(entry)
+                answered.append(entry)
+            elif step == "flush":
+                access.flush()
+        for entry in started:
+            access.note(entry)
+            answered.append(entry)
+    finally:
+        access.close()
+    assert lines.lines == [access._line(entry) for entry in answered]

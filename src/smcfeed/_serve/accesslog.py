@@ -3,13 +3,14 @@
 A request only notes one tuple, its entry: the second it was answered in (kept by the writer
 thread, which wakes at each second's start, so no request reads the clock), the parts of its
 line (client, method, path, query, HTTP version, referer, agent), status and size. Equal
-entries are shared: a request notes the tuple already in :attr:`AccessLog.seen` that equals
-its own (under load the same client asks the same thing many times a second), so the queue
-holds references to a few tuples, not a tuple and seven strings per request, and the writer
-finds each line by a hash the shared strings already keep. A writer thread takes the queue four
-times a second and writes its lines as one batch, and everything left at shutdown. Batches of
-5 and 20 ms were tried: no gain, and many more wake-ups. The output responder, which answers
-nearly every request, makes its entries itself from what it has already read of the request.
+entries are shared: a request notes the tuple already in :attr:`AccessLog.seen` that equals its
+own (under load the same client asks the same thing many times a second), so the queue holds
+references to a few tuples, not a tuple and seven strings per request, and the writer makes
+each distinct entry's line once and finds every request's by the identity of the entry it
+shares. A writer thread takes the queue four times a second and writes its lines as one batch,
+and everything left at shutdown. Batches of 5 and 20 ms were tried: no gain, and many more
+wake-ups. The output responder, which answers nearly every request, makes its entries itself
+from what it has already read of the request.
 
 A journalist's private-feed token never reaches the log: in the request line and the referer,
 ``/private/{token}`` is written as ``/private/id:{short id}``, the start of the token's hash
@@ -160,27 +161,34 @@ class AccessLog:
             # in C): a request answered meanwhile waits for the next batch.
             queue = self._pending
             pending = list(map(deque.popleft, repeat(queue, len(queue))))
-            # Entries are shared within a batch; lines are kept across batches, up to a
-            # bound (and only short ones: a key holds its request's whole texts).
-            self.seen = {}
+            # This batch's distinct entries (the requests share them); lines are kept across
+            # batches, up to a bound (and only short ones: a key holds its request's texts).
+            distinct, self.seen = self.seen, {}
             if len(self._lines) > _KEPT_LINES:
                 self._lines = {}
             if not pending or not log.isEnabledFor(logging.INFO):
                 return
-            known = self._lines
-            lines = list(map(known.get, pending))
+            # Each distinct entry's line is found once; a request's, by the identity of the
+            # entry it shares (``distinct`` and ``pending`` keep theirs alive, so no two have
+            # the same id): no tuple is hashed or compared per request. An entry noted while
+            # the batch was taken is not in ``distinct``, and is looked up by its value.
+            by_id = {id(entry): self._line_of(entry) for entry in distinct.values()}
+            lines = list(map(by_id.get, map(id, pending)))
             for i, line in enumerate(lines) if None in lines else ():
                 if line is None:
-                    entry = pending[i]
-                    line = known.get(entry)
-                    if line is None:
-                        line = self._line(entry)
-                        if len(entry[3]) + len(entry[6]) + len(entry[7]) <= _KEPT_SIZE:
-                            known[entry] = line
-                    lines[i] = line
+                    lines[i] = self._line_of(pending[i])
             # The batch is the message itself: with no arguments, logging never %-formats it
             # (a client's "%" stays as it is), and the batch is not copied once more.
             log.info("\n".join(lines))  # type: ignore[arg-type]
+
+    def _line_of(self, entry: Entry) -> str:
+        """The line of ``entry``: made once, then kept for the next batches (if short)."""
+        line = self._lines.get(entry)
+        if line is None:
+            line = self._line(entry)
+            if len(entry[3]) + len(entry[6]) + len(entry[7]) <= _KEPT_SIZE:
+                self._lines[entry] = line
+        return line
 
     def close(self) -> None:
         """Stop the writer and write what is left (at shutdown)."""
