@@ -408,7 +408,7 @@ def write_markdown(suite: Suite, info: dict[str, str], now: datetime, path: Path
                 f"{label(n)}: content generated in {res.generated_s:.1f} s during this run."
             )
         if res.healthz:
-            notes.append(f"{label(n)}: /healthz after start: {res.healthz}.")
+            notes.append(f"{label(n)}: the operator view after start: {res.healthz}.")
     from .beyond import markdown as beyond_markdown
 
     lines += beyond_markdown(suite)

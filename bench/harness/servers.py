@@ -315,13 +315,17 @@ def smcfeed_server(
         name or ("smcfeed" + ("-watch" if watch else "")),
         cmd,
         port,
-        env={"XDG_CACHE_HOME": str(CACHE_HOME)},
+        env={"XDG_CACHE_HOME": str(CACHE_HOME), "SMCFEED_OPERATOR_TOKEN": OPERATOR_TOKEN},
     )
     server.env.pop("SMCFEED_CACHE", None)
     if watch:
         server.respawns = workers
     return server
 
+
+#: Opens the operator's view (``/operator/status``) of the servers started here: the public
+#: ``/healthz`` says only whether content is served.
+OPERATOR_TOKEN = "bench-operator"
 
 #: smcfeed's cache folder (XDG_CACHE_HOME) for the servers started here; emptied before each
 #: cold start, so that "cold" is a first start, and kept for the warm restart.

@@ -20,6 +20,7 @@ from .common import BENCH, HOT, PATHS, SERVERS, WORK, Budget, gen, label, log
 from .load import WrkResult, drive
 from .servers import (
     CACHE_HOME,
+    OPERATOR_TOKEN,
     PIN,
     Server,
     bare_server,
@@ -231,7 +232,11 @@ class Suite:
             result.cold_rss_mb = server.rss_kb() / 1024
             server.mark("the work after the first answer")
             with contextlib.suppress(Exception):
-                _, _, body = request(server.port, "/healthz")
+                _, _, body = request(
+                    server.port,
+                    "/operator/status",
+                    {"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+                )
                 health = json.loads(body)
                 result.healthz = (
                     f"{health.get('status')}, "
