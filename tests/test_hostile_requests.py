@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smcfeed import FixedClock, create_app
+from smcfeed import FixedClock, create_app, urls
 from smcfeed._serve import http as _http
 from smcfeed._serve.accesslog import AccessLog
 
@@ -35,11 +35,18 @@ class Recorder(logging.Handler):
         self.records.append(record)
 
 
+OPERATOR_TOKEN = "hostile-operator"
+OPERATOR_AUTH = b"Bearer " + OPERATOR_TOKEN.encode()
+
+
 @pytest.fixture(scope="module")
 def app() -> Iterator[Any]:
-    """The app as servers run it, access log on (written when ``call`` flushes it)."""
+    """The app as servers run it, access log on (written when ``call`` flushes it), with an
+    operator token (requests may carry it: ``OPERATOR_AUTH``)."""
     access = AccessLog(interval=3600)
-    yield create_app(SAMPLE, clock=FixedClock(NOW), access_log=access)
+    yield create_app(
+        SAMPLE, clock=FixedClock(NOW), access_log=access, operator_token=OPERATOR_TOKEN
+    )
     access.close()
 
 
@@ -321,6 +328,7 @@ _header_values = st.one_of(
             b"-1",
             b"99999999999999999999",
             b"chunked",
+            OPERATOR_AUTH,
             b"\xff" * 100,
             b"A" * 20_000,
             "é\u202e😀".encode(),
@@ -367,6 +375,19 @@ def test_unknown_query_parameters_are_ignored(app: Any, logs: Recorder) -> None:
         assert (status, body) == (200, plain[2]), query
         assert headers[b"etag"] == plain[1][b"etag"]
         assert_answered_well(status, headers, body, "GET", logs)
+
+
+@pytest.mark.parametrize(
+    "auth", [[], [(b"authorization", OPERATOR_AUTH)]], ids=["nobody", "operator"]
+)
+def test_the_operator_path_takes_a_query_that_is_not_utf8(
+    app: Any, logs: Recorder, auth: list[tuple[bytes, bytes]]
+) -> None:
+    """Found by the property above: ``/operator/status?\\xf2\\x8f…`` without the token was a
+    500 (its 404 named the path through ``request.url``, which decodes the query)."""
+    status, headers, body = call(app, "GET", urls.OPERATOR_PATH, b"\xf2\x8feV", auth)
+    assert status == (200 if auth else 404), body
+    assert_answered_well(status, headers, body, "GET", logs)
 
 
 def test_each_page_has_one_canonical_url(app: Any, logs: Recorder) -> None:

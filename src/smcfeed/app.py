@@ -401,8 +401,9 @@ def create_app(
 
     async def operator(request: HttpRequest) -> Response:
         if not _health.operator_allowed(operator_token, request.headers.get("authorization")):
-            # To anyone without the token, this path is as unknown as any other.
-            body = _http.error_body(404, urls.not_found(request.url.path))
+            # To anyone without the token, this path is as unknown as any other (named as
+            # routed: ``request.url`` decodes the query, which need not be UTF-8).
+            body = _http.error_body(404, urls.not_found(request.scope["path"]))
             return Response(body, 404, dict(_http.CORS), "application/json")
         view = _health.operator_view(state, clock(), watching=watch)
         return JSONResponse(view, 200, {"cache-control": "no-store"})
