@@ -213,6 +213,38 @@ def test_sigterm_writes_every_buffered_access_line(served: Served) -> None:
     assert sorted(int(line.split("?n=")[1].split()[0]) for line in logged) == list(range(30))
 
 
+def test_a_worker_stopped_on_its_own_is_replaced_but_not_when_the_group_is_stopped(
+    served: Served,
+) -> None:
+    """A worker that stops on a signal sent to it alone is forked again; but platforms stop a
+    service by signalling its whole process group, and a worker may be done before the main
+    process has read its own copy: that is a clean stop (exit 0, no crash logged), not a
+    crash (granian logged one, and exited 1)."""
+    first, second = _children(served.process.pid)
+    os.kill(first, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while (
+        sorted(_children(served.process.pid)) == sorted([first, second])
+        or len(_children(served.process.pid)) != 2
+    ):
+        assert served.process.poll() is None and time.monotonic() < deadline, served.log.read_text()
+        time.sleep(0.05)
+    assert "Unexpected exit from worker" in served.log.read_text()
+    assert served.get("/es/rss.xml")[0] == 200
+    crashes = served.log.read_text().count("Unexpected exit from worker")
+    spawned = served.log.read_text().count("Spawning worker")
+    # The group's signal, as it arrives when this process is slow to take its copy.
+    os.kill(_children(served.process.pid)[0], signal.SIGTERM)
+    time.sleep(0.2)
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(20) == 0, served.log.read_text()
+    log = served.log.read_text()
+    assert (log.count("Unexpected exit from worker"), log.count("Spawning worker")) == (
+        crashes,
+        spawned,
+    ), log
+
+
 def test_workers_never_outlive_a_killed_server(served: Served) -> None:
     assert _children(served.process.pid)
     served.process.kill()  # no chance to stop its workers itself

@@ -61,6 +61,9 @@ LISTEN_TIMEOUT = 10.0
 ACCEPT_GRACE = 0.2
 #: The signal that tells a worker to take no more connections (it waits for it in a thread).
 STOP_ACCEPTING = signal.SIGUSR1
+#: Longest wait, after a worker stopped cleanly on its own, for this process's own signal
+#: (the whole group was signalled) before its end counts as a crash.
+GROUP_SIGNAL_WAIT = 1.0
 
 
 def serve(
@@ -129,7 +132,23 @@ def serve(
 
 def _server_class() -> type[Any]:
     """granian's process server, respawning all workers at once on a reload."""
-    from granian.server.mp import MPServer
+    from granian.server.mp import MPServer, WorkerProcess
+
+    class Worker(WorkerProcess):
+        def _watcher(self) -> None:
+            self.inner.join()
+            if not self.interrupt_by_parent and self.inner.exitcode == 0:
+                # It stopped cleanly, on a signal of its own: platforms stop a service by
+                # signalling its whole process group (systemd, Heroku, `kill -- -PGID`), and
+                # the worker may be done before this process has read its copy. Then its end
+                # is expected, not a crash to log, respawn and exit 1 for.
+                deadline = time.monotonic() + GROUP_SIGNAL_WAIT
+                while not self.parent.interrupt_signal and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                if self.parent.interrupt_signal:
+                    self.interrupt_by_parent = True
+            granians: Callable[[], None] = super()._watcher
+            granians()
 
     class Server(MPServer):
         #: Called before the workers are forked anew on SIGHUP (granian's reload signal),
@@ -194,7 +213,9 @@ def _server_class() -> type[Any]:
             self._shd, self._sfd = self.slots[idx], self.slots[idx].get_fd()
             others = tuple(slot.get_fd() for slot in self.slots if slot is not self._shd)
             loader = partial(_accept_until_told, callback_loader, self._sfd, others)
-            return super()._spawn_worker(idx, target, loader, *args, **kwargs)
+            worker = super()._spawn_worker(idx, target, loader, *args, **kwargs)
+            worker.__class__ = Worker  # watched by the rule above once started
+            return worker
 
         def _reload(self, spawn_target: Any, target_loader: Any) -> None:
             # Taken before the look: a SIGHUP that comes during it asks for one more.
