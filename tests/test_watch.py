@@ -5,6 +5,7 @@ started is not missed, and nothing loaded is touched)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import threading
@@ -264,3 +265,89 @@ def test_a_release_refused_for_its_errors_is_looked_at_not_served(tmp_path: Path
     # Watched and looked at (no look again every second), but the first is what is served.
     assert state.looked_at == str(second) and state.serving_from == str(first)
     assert operator_view(state, NOW, watching=True)["serving_from"] == str(first)
+
+
+@contextlib.contextmanager
+def _churn(folder: Path) -> Iterator[None]:
+    """Changes to files the watchers ignore, every tenth of a second (``git fetch`` in a
+    checkout, an editor's swap file): they must not keep the watchers from their checks."""
+    done = threading.Event()
+    (folder / ".git").mkdir(exist_ok=True)
+
+    def write() -> None:
+        number = 0
+        while not done.wait(0.1):
+            number += 1
+            (folder / ".git" / "FETCH_HEAD").write_text(str(number))
+            (folder / ".notes.md.swp").write_text(str(number))
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def test_changes_to_ignored_files_never_keep_a_swapped_release_from_being_followed(
+    tmp_path: Path,
+) -> None:
+    """watchfiles said nothing at all, not even its word each quiet second, while ignored
+    files kept changing: the look once the watcher runs and the check for a swapped release
+    waited for the churn to stop, and the old release's embargo times stayed in force."""
+    link, first, second = releases(tmp_path)
+    state = ContentState(link, FixedClock(NOW))
+    state.reload()
+    article = next((first / "articles" / "2026").glob("*.es.md"))
+
+    async def until(text: str) -> bool:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if _title_in_feed(state, text):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def run() -> None:
+        task = asyncio.create_task(watch(state))
+        try:
+            # An edit while the watcher starts: the look once it runs finds it.
+            article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Visto" #', 1))
+            assert await until("Visto")
+            point_link(link, second)
+            assert await until("Segunda entrega")
+            assert state.looked_at == str(second)
+        finally:
+            task.cancel()
+
+    with _churn(first):
+        asyncio.run(run())
+
+
+def test_the_serving_processs_watcher_is_not_kept_silent_by_ignored_files(tmp_path: Path) -> None:
+    """The same in the process that forks the workers: its look and fork once its watcher
+    runs, and its following of a swapped release (it announces changes and forks anew)."""
+    link, first, second = releases(tmp_path)
+    state = ContentState(link, FixedClock(NOW))
+    state.reload()
+    forks: list[float] = []
+    stop = threading.Event()
+    with _churn(first):
+        thread = threading.Thread(
+            target=watch_and_reload, args=(state, lambda: forks.append(time.time()), stop)
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 5
+            while not forks and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert forks, "no look and no fork while ignored files changed"
+            point_link(link, second)
+            while state.looked_at != str(second) and time.monotonic() < deadline + 5:
+                time.sleep(0.05)
+            assert state.looked_at == str(second)
+            assert _title_in_feed(state, "Segunda entrega")
+        finally:
+            stop.set()
+            thread.join(10)

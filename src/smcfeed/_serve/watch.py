@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .state import ContentState
+
+if TYPE_CHECKING:
+    from watchfiles import Change
 
 log = logging.getLogger("smcfeed")
 
@@ -36,11 +41,7 @@ async def watch(
             # edit from then on is reported; one made before is found by the look).
             changes_seen = awatch(
                 state.root,
-                debounce=debounce,
-                step=step,
-                recursive=True,
-                yield_on_timeout=True,
-                rust_timeout=max(1, int(retry * 1000)),
+                **watch_options(debounce, step, retry),  # type: ignore[arg-type]
             )
             async with contextlib.aclosing(changes_seen):
                 async for changes in changes_seen:
@@ -50,9 +51,9 @@ async def watch(
                     if elsewhere(state, watched):
                         moved = True  # a release swapped in: watch where the folder leads now
                         break
-                    if changes:
-                        log.info("content changed (%d file(s)); reloading", len(changes))
-                        paths = [Path(path) for _, path in changes]
+                    paths = content_changes(changes)
+                    if paths:
+                        log.info("content changed (%d file(s)); reloading", len(paths))
                         await asyncio.to_thread(state.reload, paths)
             if not moved:
                 log.warning("the file watcher stopped; starting it again")
@@ -71,6 +72,38 @@ async def watch(
         # reached), and again once the new watcher runs.
         await _look_at_every_file(state)
         look = _look_at_every_file
+
+
+def watch_options(debounce: int = 100, step: int = 50, retry: float = 1.0) -> dict[str, object]:
+    """How both watchers (this one, and the serving process's in ``workers.py``) run
+    watchfiles. It says so each second it has seen nothing, and it reports every change,
+    ignored files' too (its default filter is applied afterwards, by ``content_changes``):
+    filtered in watchfiles, a stream of changes to ignored files (an editor's swap file, a
+    ``git fetch``) kept it from saying anything at all, so neither the look once the watcher
+    runs nor the check for a release swapped in behind a link was ever taken, and a swapped
+    release's embargo times were not followed."""
+    return {
+        "debounce": debounce,
+        "step": step,
+        "recursive": True,
+        "yield_on_timeout": True,
+        "rust_timeout": max(1, int(retry * 1000)),
+        "watch_filter": None,
+    }
+
+
+def content_changes(changes: set[tuple[Change, str]]) -> list[Path]:
+    """The changed paths that may be content: not those watchfiles' default filter ignores
+    (version control, editors' swap and backup files, caches)."""
+    ignored = _default_filter()
+    return [Path(path) for change, path in changes if ignored(change, path)]
+
+
+@functools.cache
+def _default_filter() -> Callable[[Change, str], bool]:
+    from watchfiles import DefaultFilter
+
+    return DefaultFilter()
 
 
 def leads_to(root: Path) -> str:

@@ -46,7 +46,7 @@ from ..exceptions import SmcfeedError
 from ..settings import Settings
 from .asgi import make_app
 from .state import ContentState
-from .watch import elsewhere, leads_to
+from .watch import content_changes, elsewhere, leads_to, watch_options
 
 log = logging.getLogger("smcfeed")
 #: Seconds new workers are given, once they are ready, before the old ones are stopped.
@@ -542,15 +542,7 @@ def watch_and_reload(
         try:
             # The watcher says so each second it has seen nothing: its first word comes once
             # it is running, so the look taken then leaves no edit unseen.
-            changes_seen = watch(
-                state.root,
-                debounce=100,
-                step=50,
-                stop_event=stop,
-                recursive=True,
-                yield_on_timeout=True,
-                rust_timeout=1000,
-            )
+            changes_seen = watch(state.root, stop_event=stop, **watch_options())  # type: ignore[arg-type]
             with contextlib.closing(changes_seen):
                 for changes in changes_seen:
                     if look:
@@ -559,9 +551,10 @@ def watch_and_reload(
                     if elsewhere(state, watched):
                         moved = True  # a release swapped in: watch where the folder leads now
                         break
-                    if changes:
-                        log.info("content changed (%d file(s)); reloading", len(changes))
-                        state.reload([Path(path) for _, path in changes])
+                    paths = content_changes(changes)
+                    if paths:
+                        log.info("content changed (%d file(s)); reloading", len(paths))
+                        state.reload(paths)
             if stop.is_set():
                 break
             if not moved:
