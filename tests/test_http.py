@@ -3,10 +3,14 @@ the one error shape, tested directly."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime, timedelta
 
+import brotli
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smcfeed._serve import http
 from smcfeed._serve.responses import CachedResponse
@@ -97,3 +101,26 @@ def test_error_body_has_one_shape() -> None:
     assert orjson.loads(http.error_body(404, "no feed /xx")) == {
         "error": {"status": 404, "message": "no feed /xx"}
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.sampled_from([0, 1, 1007, 1008, 1009, 1024, 65536, 65537, 300_000]),
+    seed=st.binary(min_size=1, max_size=64),
+)
+def test_compressed_bodies_decode_to_the_body_with_a_window_that_fits_it(
+    size: int, seed: bytes
+) -> None:
+    """Brotli's window is fitted to the body (a window of 2**w bytes holds 2**w - 16): every
+    body still decodes whole, and no larger window than the body needs is announced."""
+    body = (seed * (size // len(seed) + 1))[:size]
+    cached = _cached(body)
+    assert brotli.decompress(cached.body("br")) == body
+    assert gzip.decompress(cached.body("gzip")) == body
+    # The window size is in the stream's first bits (RFC 7932, section 9.1).
+    header = cached.body("br")[0]
+    window = 16 if not header & 1 else (17 + (header >> 1 & 7) if header >> 1 & 7 else None)
+    if window is None:  # the 3- or 7-bit forms
+        window = 8 + (header >> 4 & 7) if header >> 4 & 7 else 17
+    assert 2**window - 16 >= min(size, 2**24 - 16) or window == 10
+    assert window <= max(10, (max(size, 1) - 1).bit_length() + 1)

@@ -96,8 +96,15 @@ def _compress(body: bytes, coding: str) -> bytes:
     if coding == "gzip":
         return gzip.compress(body, compresslevel=9, mtime=0)
     if coding == "br":
-        return bytes(brotli.compress(body, quality=9))
+        # A window no larger than the body (Brotli's default is 4 MB): the same bytes or
+        # fewer, and about a third of the time, most of which went to setting up the window.
+        window = max(_BROTLI_WINDOWS[0], min(_BROTLI_WINDOWS[1], (len(body) - 1).bit_length() + 1))
+        return bytes(brotli.compress(body, quality=9, lgwin=window))
     raise ValueError(coding)
+
+
+#: The smallest and largest Brotli window, as powers of two (RFC 7932, section 9.1).
+_BROTLI_WINDOWS = (10, 24)
 
 
 class ResponseCache:
