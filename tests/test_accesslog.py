@@ -537,3 +537,31 @@ def test_every_request_gets_its_own_line_whenever_batches_are_taken(
     finally:
         access.close()
     assert lines.lines == [access._line(entry) for entry in answered]
+
+
+def test_the_writer_keeps_running_after_a_batch_fails(
+    lines: Lines, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch that cannot be written (a bug in making a line) is logged; the writer goes on,
+    and later requests get their lines (a dead writer left the queue to grow unbounded)."""
+    access = AccessLog(interval=0.05)
+    made = AccessLog._line
+
+    def broken(self: AccessLog, entry: accesslog.Entry) -> str:
+        if b"/broken" in entry[3]:
+            raise RuntimeError("a bug")
+        return made(self, entry)
+
+    monkeypatch.setattr(AccessLog, "_line", broken)
+    try:
+        access.record(_scope("/broken"), 200, 1)
+        deadline = time.monotonic() + 5
+        while "the access log could not be written" not in caplog.text:
+            assert time.monotonic() < deadline, caplog.text
+            time.sleep(0.01)
+        access.record(_scope("/after"), 200, 1)
+        while not any("/after" in line for line in lines.lines):
+            assert time.monotonic() < deadline, lines.lines
+            time.sleep(0.01)
+    finally:
+        access.close()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from smcfeed._serve.workers import GROUP_SIGNAL_WAIT
+
 from ._support import SAMPLE, point_link, releases
 
 pytestmark = pytest.mark.e2e
@@ -235,7 +237,7 @@ def test_a_worker_stopped_on_its_own_is_replaced_but_not_when_the_group_is_stopp
     spawned = served.log.read_text().count("Spawning worker")
     # The group's signal, as it arrives when this process is slow to take its copy.
     os.kill(_children(served.process.pid)[0], signal.SIGTERM)
-    time.sleep(0.2)
+    time.sleep(GROUP_SIGNAL_WAIT / 3)
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(20) == 0, served.log.read_text()
     log = served.log.read_text()
@@ -243,6 +245,47 @@ def test_a_worker_stopped_on_its_own_is_replaced_but_not_when_the_group_is_stopp
         crashes,
         spawned,
     ), log
+
+
+@pytest.mark.parametrize("moment", ["startup-fork", "sighup-fork"])
+def test_a_group_sigterm_while_the_workers_are_forked_anew_is_a_clean_stop(
+    tmp_path: Path, moment: str
+) -> None:
+    """The whole group is signalled as new workers start (after the look a second after
+    start, or on SIGHUP): the old workers may be gone already and the new ones not ready.
+    That is a stop, not new workers hung and slots to fork again (which logged errors and
+    exited 1)."""
+    content = tmp_path / "content"
+    shutil.copytree(SAMPLE, content)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(content)]
+    command += ["--port", str(port), "--workers", "2", "--cache", "off"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 30
+        _wait_serving(process, f"http://127.0.0.1:{port}", log, deadline)
+        if moment == "sighup-fork":
+            while log.read_text().count("Stopping worker") < 2:  # the startup fork is done
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.02)
+            process.send_signal(signal.SIGHUP)
+            time.sleep(0.01)
+        else:
+            while "forking 2 new worker(s)" not in log.read_text():
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.002)
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(20) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+    text = log.read_text()
+    assert "ERROR" not in text and "Unexpected exit" not in text, text
 
 
 def test_workers_never_outlive_a_killed_server(served: Served) -> None:

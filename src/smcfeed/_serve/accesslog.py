@@ -135,6 +135,7 @@ class AccessLog:
 
     def _forked(self) -> None:
         self._pending.clear()
+        self.seen = {}
         self.note = self._first_note
         self.second = int(_now())
         self._stop = threading.Event()
@@ -148,7 +149,10 @@ class AccessLog:
             now = _now()
             self.second = int(now)
             if now >= due:
-                self.flush()
+                try:
+                    self.flush()
+                except Exception:  # the writer must not die: the queue would grow unbounded
+                    logging.getLogger("smcfeed").exception("the access log could not be written")
                 due = now + self.interval
             # Awake at the next second's start (to keep ``second``) or when the batch is due.
             stop.wait(max(0.0, min(due, self.second + 1) - now))
@@ -172,7 +176,9 @@ class AccessLog:
             # entry it shares (``distinct`` and ``pending`` keep theirs alive, so no two have
             # the same id): no tuple is hashed or compared per request. An entry noted while
             # the batch was taken is not in ``distinct``, and is looked up by its value.
-            by_id = {id(entry): self._line_of(entry) for entry in distinct.values()}
+            # (Taken whole first, in one C call: a request that read ``seen`` just before
+            # it was swapped may still add to ``distinct``.)
+            by_id = {id(entry): self._line_of(entry) for entry in tuple(distinct.values())}
             lines = list(map(by_id.get, map(id, pending)))
             for i, line in enumerate(lines) if None in lines else ():
                 if line is None:

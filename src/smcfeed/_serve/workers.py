@@ -62,8 +62,10 @@ ACCEPT_GRACE = 0.2
 #: The signal that tells a worker to take no more connections (it waits for it in a thread).
 STOP_ACCEPTING = signal.SIGUSR1
 #: Longest wait, after a worker stopped cleanly on its own, for this process's own signal
-#: (the whole group was signalled) before its end counts as a crash.
-GROUP_SIGNAL_WAIT = 1.0
+#: (the whole group was signalled) before its end counts as a crash and it is forked again.
+#: The group's signal reaches every process at once; this one reads its copy within
+#: milliseconds, unless busy. A worker signalled alone leaves its slot unserved this long.
+GROUP_SIGNAL_WAIT = 0.1
 
 
 def serve(
@@ -137,16 +139,23 @@ def _server_class() -> type[Any]:
     class Worker(WorkerProcess):
         def _watcher(self) -> None:
             self.inner.join()
+            server: Any = self.parent
             if not self.interrupt_by_parent and self.inner.exitcode == 0:
                 # It stopped cleanly, on a signal of its own: platforms stop a service by
                 # signalling its whole process group (systemd, Heroku, `kill -- -PGID`), and
                 # the worker may be done before this process has read its copy. Then its end
                 # is expected, not a crash to log, respawn and exit 1 for.
                 deadline = time.monotonic() + GROUP_SIGNAL_WAIT
-                while not self.parent.interrupt_signal and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                if self.parent.interrupt_signal:
+                while not server.interrupt_signal and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                if server.interrupt_signal:
                     self.interrupt_by_parent = True
+                else:
+                    # A signal to it alone: forked again as after a crash; but should the
+                    # group's signal be read later still, it is no failure at shutdown.
+                    server.clean_exits.add(self.idx)
+            elif not self.interrupt_by_parent:
+                server.clean_exits.discard(self.idx)
             granians: Callable[[], None] = super()._watcher
             granians()
 
@@ -158,6 +167,12 @@ def _server_class() -> type[Any]:
         looked = False
         #: The listening sockets, one per worker slot (granian's SocketHolder).
         slots: tuple[Any, ...] = ()
+        #: Slots whose worker last ended cleanly (exit status 0) on a signal of its own.
+        clean_exits: set[int]
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.clean_exits = set()
 
         def fork_looked_at(self) -> None:
             """Fork the workers anew from the content just looked at."""
@@ -225,6 +240,9 @@ def _server_class() -> type[Any]:
             self.main_loop_interrupt.clear()
             if not looked and self.on_hangup is not None:
                 self.on_hangup()
+            if self.interrupt_signal:  # a SIGTERM came meanwhile: stop, fork nothing
+                self.main_loop_interrupt.set()
+                return
             log.info("new content: forking %d new worker(s)", self.workers)
             old: list[Any] = list(self.wrks)
             for stale in old:
@@ -251,10 +269,14 @@ def _server_class() -> type[Any]:
                     if descriptor >= 0:
                         os.close(descriptor)
             time.sleep(RESPAWN_DELAY)
+            # A SIGTERM while the new workers started (to the whole group, as platforms send
+            # it, so the old ones may be gone already): a new worker that has not said it is
+            # ready is not hung, and no slot is forked again; everything stops now.
+            stopping = bool(self.interrupt_signal)
             retiring = []
             for idx, stale in enumerate(old):
                 fresh = started[idx] if idx < len(started) else None
-                if fresh is not None and idx not in said and fresh.is_alive():
+                if not stopping and fresh is not None and idx not in said and fresh.is_alive():
                     # Hung before its accept loop: its slot's connections would wait for
                     # nothing. The old worker keeps the slot; the next re-fork tries again.
                     log.error(
@@ -286,6 +308,18 @@ def _server_class() -> type[Any]:
                 if stale.is_alive():
                     stale.kill()
                     stale.join()
+            if self.interrupt_signal:  # taken by the main loop, even if it came just now
+                self.main_loop_interrupt.set()
+
+        def shutdown(self, exit_code: int = 0) -> None:
+            if self.interrupt_signal:
+                # A worker that stopped cleanly a moment before this process read its own
+                # signal (the whole group was signalled) did not fail.
+                self.interrupt_children[:] = [
+                    idx for idx in self.interrupt_children if idx not in self.clean_exits
+                ]
+            granians: Callable[[int], None] = super().shutdown
+            granians(exit_code)
 
     return Server
 
