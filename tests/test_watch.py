@@ -31,6 +31,16 @@ def _title_in_feed(state: ContentState, text: str) -> bool:
     return text.encode() in body
 
 
+async def _until(state: ContentState, text: str) -> bool:
+    """Whether the served feed comes to show ``text`` within a few seconds."""
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        if _title_in_feed(state, text):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 def test_changed_since_lists_files_and_folders_touched_after_an_instant(tmp_path: Path) -> None:
     root = tmp_path / "content"
     shutil.copytree(SAMPLE, root)
@@ -195,14 +205,6 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
     state = ContentState(link, FixedClock(NOW))
     state.reload()
 
-    async def until(text: str, present: bool = True) -> bool:
-        deadline = time.monotonic() + 6
-        while time.monotonic() < deadline:
-            if _title_in_feed(state, text) == present:
-                return True
-            await asyncio.sleep(0.05)
-        return False
-
     async def run() -> None:
         task = asyncio.create_task(watch(state))
         try:
@@ -210,7 +212,7 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
             assert not _title_in_feed(state, "Segunda entrega")
             assert state.looked_at == str(first)
             point_link(link, second)
-            assert await until("Segunda entrega")
+            assert await _until(state, "Segunda entrega")
             assert state.looked_at == state.serving_from == str(second)
             assert operator_view(state, NOW, watching=True)["serving_from"] == str(second)
             # The old release is no longer watched; the new one is.
@@ -218,7 +220,7 @@ def test_a_release_swapped_in_behind_a_link_is_followed(tmp_path: Path) -> None:
             old.write_text(old.read_text().replace("\ntitle: ", '\ntitle: "Ya no" #', 1))
             new = next((second / "articles" / "2026").glob("*.es.md"))
             new.write_text(new.read_text().replace("Segunda entrega", "Tercera entrega"))
-            assert await until("Tercera entrega")
+            assert await _until(state, "Tercera entrega")
             assert not _title_in_feed(state, "Ya no")
         finally:
             task.cancel()
@@ -301,22 +303,14 @@ def test_changes_to_ignored_files_never_keep_a_swapped_release_from_being_follow
     state.reload()
     article = next((first / "articles" / "2026").glob("*.es.md"))
 
-    async def until(text: str) -> bool:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if _title_in_feed(state, text):
-                return True
-            await asyncio.sleep(0.05)
-        return False
-
     async def run() -> None:
         task = asyncio.create_task(watch(state))
         try:
             # An edit while the watcher starts: the look once it runs finds it.
             article.write_text(article.read_text().replace("\ntitle: ", '\ntitle: "Visto" #', 1))
-            assert await until("Visto")
+            assert await _until(state, "Visto")
             point_link(link, second)
-            assert await until("Segunda entrega")
+            assert await _until(state, "Segunda entrega")
             assert state.looked_at == str(second)
         finally:
             task.cancel()

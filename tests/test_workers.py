@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,10 +103,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(10)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    if not Path("/proc/self/smaps_rollup").exists():
-        pytest.skip("needs Linux's /proc/PID/smaps_rollup to see shared memory")
+def _two_workers(tmp_path: Path, **popen: Any) -> tuple[Path, int, Path, subprocess.Popen[bytes]]:
+    """``serve --workers 2`` on a copy of the sample: its content, port, log and process."""
     content = tmp_path / "content"
     shutil.copytree(SAMPLE, content)
     port = _free_port()
@@ -113,12 +112,17 @@ def served(tmp_path: Path) -> Iterator[Served]:
     command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(content)]
     command += ["--port", str(port), "--workers", "2", "--cache", "off"]
     with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            env={**os.environ, "SMCFEED_OPERATOR_TOKEN": OPERATOR},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, **popen)
+    return content, port, log, process
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    if not Path("/proc/self/smaps_rollup").exists():
+        pytest.skip("needs Linux's /proc/PID/smaps_rollup to see shared memory")
+    content, port, log, process = _two_workers(
+        tmp_path, env={**os.environ, "SMCFEED_OPERATOR_TOKEN": OPERATOR}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -255,16 +259,7 @@ def test_a_group_sigterm_while_the_workers_are_forked_anew_is_a_clean_stop(
     start, or on SIGHUP): the old workers may be gone already and the new ones not ready.
     That is a stop, not new workers hung and slots to fork again (which logged errors and
     exited 1)."""
-    content = tmp_path / "content"
-    shutil.copytree(SAMPLE, content)
-    port = _free_port()
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "smcfeed", "serve", "--content", str(content)]
-    command += ["--port", str(port), "--workers", "2", "--cache", "off"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    _, port, log, process = _two_workers(tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         _wait_serving(process, f"http://127.0.0.1:{port}", log, deadline)
